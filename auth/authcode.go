@@ -97,11 +97,7 @@ func (a AuthorizationCode) Login(ctx context.Context) (*Session, error) {
 	}
 	redirect := fmt.Sprintf("http://127.0.0.1:%d%s", ln.Addr().(*net.TCPAddr).Port, CallbackPath)
 
-	tc := &tokenClient{
-		tokenURL: a.TokenURL, authURL: a.AuthURL, redirectURL: redirect,
-		clientID: a.ClientID, clientSecret: a.ClientSecret, auth: a.Auth, params: a.Params,
-		httpClient: a.HTTPClient, revocationURL: a.RevocationURL, jwksURI: a.JWKSURI,
-	}
+	tc := a.tokenClient(redirect)
 	cfg := tc.config(a.Scopes)
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
 	for k, vs := range a.Params {
@@ -155,4 +151,19 @@ func randomString(n int) (string, error) {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Resume wraps a token saved from an earlier session in a Session that
+// renews it with its refresh token, when it has one; otherwise renewal needs
+// the browser again and the session says so.
+func (a AuthorizationCode) Resume(ctx context.Context, tok *oauth2.Token) *Session {
+	return newSession(ctx, tok, a.Scopes, a.Now, a.tokenClient(""))
+}
+
+func (a AuthorizationCode) tokenClient(redirect string) *tokenClient {
+	return &tokenClient{
+		tokenURL: a.TokenURL, authURL: a.AuthURL, redirectURL: redirect,
+		clientID: a.ClientID, clientSecret: a.ClientSecret, auth: a.Auth, params: a.Params,
+		httpClient: a.HTTPClient, revocationURL: a.RevocationURL, jwksURI: a.JWKSURI,
+	}
 }

@@ -96,6 +96,22 @@ type ClientCredentials struct {
 // Login runs the client credentials grant and returns a Session that renews
 // the token by asking again shortly before it expires.
 func (c ClientCredentials) Login(ctx context.Context) (*Session, error) {
+	tc := c.tokenClient()
+	tok, err := tc.reask(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("client credentials token request: %w", err)
+	}
+	return newSession(ctx, tok, c.Scopes, c.Now, tc), nil
+}
+
+// Resume wraps a token saved from an earlier session (with its Expiry set)
+// in a Session that renews it like a fresh one. It makes no request but the
+// JWKS fetch, bounded by ctx.
+func (c ClientCredentials) Resume(ctx context.Context, tok *oauth2.Token) *Session {
+	return newSession(ctx, tok, c.Scopes, c.Now, c.tokenClient())
+}
+
+func (c ClientCredentials) tokenClient() *tokenClient {
 	tc := &tokenClient{
 		tokenURL: c.TokenURL, clientID: c.ClientID, clientSecret: c.ClientSecret, auth: c.Auth,
 		params: c.Params, httpClient: c.HTTPClient, revocationURL: c.RevocationURL, jwksURI: c.JWKSURI,
@@ -116,11 +132,7 @@ func (c ClientCredentials) Login(ctx context.Context) (*Session, error) {
 		}
 		return tok, nil
 	}
-	tok, err := tc.reask(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("client credentials token request: %w", err)
-	}
-	return newSession(ctx, tok, c.Scopes, c.Now, tc), nil
+	return tc
 }
 
 // tokenClient is what a Session needs to renew and revoke its token: the

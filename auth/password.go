@@ -41,6 +41,26 @@ type PasswordGrant struct {
 // with the refresh token when the server issued one, otherwise by repeating
 // the grant (it keeps the password in memory for that).
 func (p PasswordGrant) Login(ctx context.Context) (*Session, error) {
+	tc := p.tokenClient()
+	tok, err := tc.reask(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("password grant token request: %w", err)
+	}
+	return newSession(ctx, tok, p.Scopes, p.Now, tc), nil
+}
+
+// Resume wraps a token saved from an earlier session in a Session that
+// renews it like a fresh one (with the refresh token, or by asking again
+// when the password is set).
+func (p PasswordGrant) Resume(ctx context.Context, tok *oauth2.Token) *Session {
+	tc := p.tokenClient()
+	if p.Password == "" {
+		tc.reask, tc.reaskLabel = nil, ""
+	}
+	return newSession(ctx, tok, p.Scopes, p.Now, tc)
+}
+
+func (p PasswordGrant) tokenClient() *tokenClient {
 	tc := &tokenClient{
 		tokenURL: p.TokenURL, clientID: p.ClientID, clientSecret: p.ClientSecret, auth: p.Auth,
 		params: p.Params, httpClient: p.HTTPClient, revocationURL: p.RevocationURL, jwksURI: p.JWKSURI,
@@ -67,9 +87,5 @@ func (p PasswordGrant) Login(ctx context.Context) (*Session, error) {
 		}
 		return tok, nil
 	}
-	tok, err := tc.reask(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("password grant token request: %w", err)
-	}
-	return newSession(ctx, tok, p.Scopes, p.Now, tc), nil
+	return tc
 }
