@@ -1,0 +1,240 @@
+package fhirclient
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// LogEntry is one request as the request log shows it. URL, Header, Error
+// and Note are redacted: no Authorization header, token or secret appears.
+type LogEntry struct {
+	Time        time.Time
+	Method      string
+	URL         string
+	Header      http.Header // the request headers the client set
+	Status      int         // 0 when no answer came
+	Duration    time.Duration
+	Bytes       int64 // the size of the answer's body
+	ContentType string
+	FHIRVersion string // the server's fhirVersion as far as the client knows it
+	Error       string // why the request failed, if it did
+	Note        string // retries, Accept fallbacks, redirects
+}
+
+// String renders the entry on one line.
+func (e LogEntry) String() string {
+	status := "---"
+	if e.Status != 0 {
+		status = fmt.Sprint(e.Status)
+	}
+	s := fmt.Sprintf("%s %s %s %s %v %dB", e.Time.Format("15:04:05.000"), e.Method, e.URL, status,
+		e.Duration.Round(time.Millisecond), e.Bytes)
+	if e.FHIRVersion != "" {
+		s += " FHIR " + e.FHIRVersion
+	}
+	if e.Note != "" {
+		s += " [" + e.Note + "]"
+	}
+	if e.Error != "" {
+		s += " error: " + e.Error
+	}
+	return s
+}
+
+// RequestLog is a bounded ring buffer of requests, safe for concurrent
+// use, that the window and the CLI show.
+type RequestLog struct {
+	mu   sync.Mutex
+	buf  []LogEntry
+	next int
+	full bool
+	subs map[int]func(LogEntry)
+	seq  int
+}
+
+// DefaultLogSize is the capacity of a client's own request log.
+const DefaultLogSize = 500
+
+// NewRequestLog returns a log keeping the last capacity entries.
+func NewRequestLog(capacity int) *RequestLog {
+	if capacity < 1 {
+		capacity = 1
+	}
+	return &RequestLog{buf: make([]LogEntry, capacity), subs: map[int]func(LogEntry){}}
+}
+
+// Add records an entry (redacting it again, in case the caller did not)
+// and tells the subscribers.
+func (l *RequestLog) Add(e LogEntry) {
+	e.URL = RedactURL(e.URL)
+	e.Header = RedactHeader(e.Header)
+	e.Error = Redact(e.Error)
+	e.Note = Redact(e.Note)
+	l.mu.Lock()
+	l.buf[l.next] = e
+	l.next = (l.next + 1) % len(l.buf)
+	if l.next == 0 {
+		l.full = true
+	}
+	subs := make([]func(LogEntry), 0, len(l.subs))
+	for _, fn := range l.subs {
+		subs = append(subs, fn)
+	}
+	l.mu.Unlock()
+	for _, fn := range subs {
+		fn(e)
+	}
+}
+
+// Entries returns the entries, oldest first.
+func (l *RequestLog) Entries() []LogEntry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.full {
+		return append([]LogEntry(nil), l.buf[:l.next]...)
+	}
+	out := make([]LogEntry, 0, len(l.buf))
+	out = append(out, l.buf[l.next:]...)
+	return append(out, l.buf[:l.next]...)
+}
+
+// Len returns how many entries the log holds.
+func (l *RequestLog) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.full {
+		return len(l.buf)
+	}
+	return l.next
+}
+
+// Subscribe calls fn with every entry added from now on, on the goroutine
+// that made the request, until the returned function is called.
+func (l *RequestLog) Subscribe(fn func(LogEntry)) (unsubscribe func()) {
+	l.mu.Lock()
+	l.seq++
+	id := l.seq
+	l.subs[id] = fn
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		delete(l.subs, id)
+		l.mu.Unlock()
+	}
+}
+
+// redacted replaces secrets.
+const redacted = "[redacted]"
+
+// secretParams are query parameters whose values are never shown. "code"
+// is an authorization code everywhere except in a FHIR search, where it is
+// the most common search parameter (Observation?code=...); see RedactURL.
+var secretParams = map[string]bool{
+	"access_token": true, "refresh_token": true, "id_token": true, "token": true,
+	"client_secret": true, "client_assertion": true, "assertion": true, "password": true,
+	"code_verifier": true, "code": true, "api_key": true, "apikey": true, "secret": true,
+	"sig": true, "signature": true, "x-amz-signature": true, "x-amz-credential": true,
+}
+
+// RedactURL removes user information and the values of secret query
+// parameters (access_token, client_secret, code, ...) from a URL, and
+// anything in it that looks like a token. A code parameter is kept in a
+// FHIR search (a path ending in a resource type such as /Observation),
+// where it is a search parameter, not an authorization code.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Redact(raw)
+	}
+	u.User = nil
+	if u.RawQuery != "" {
+		search := isFHIRSearchPath(u.Path)
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			k, _, _ := strings.Cut(p, "=")
+			name, err := url.QueryUnescape(k)
+			if err != nil {
+				name = k
+			}
+			name = strings.ToLower(name)
+			if name == "code" && search {
+				continue
+			}
+			if secretParams[name] {
+				parts[i] = k + "=" + redacted
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	return Redact(u.String())
+}
+
+// isFHIRSearchPath reports whether a URL path ends in a resource type.
+func isFHIRSearchPath(p string) bool {
+	p = strings.TrimRight(p, "/")
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		p = p[i+1:]
+	}
+	return validType(p)
+}
+
+var (
+	reBearer = regexp.MustCompile(`(?i)\b(bearer|basic)(\s+)([A-Za-z0-9\-._~+/]+=*)`)
+	reAuth   = regexp.MustCompile(`(?i)\b(authorization["']?\s*[:=]\s*["']?(?:bearer\s+|basic\s+)?)[^\s"',;]+`)
+	reJWT    = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+	reSecret = regexp.MustCompile(`(?i)((?:access_token|refresh_token|id_token|client_secret|password|client_assertion)["']?\s*[:=]\s*["']?)[^"'&\s,}]+`)
+)
+
+// Redact replaces anything in s that looks like a credential: the value of
+// an Authorization header, a bearer or basic token, a JWT, or a secret
+// assignment (client_secret=..., "access_token": "...").
+func Redact(s string) string {
+	if s == "" {
+		return s
+	}
+	s = reAuth.ReplaceAllString(s, "${1}"+redacted)
+	s = reBearer.ReplaceAllStringFunc(s, func(m string) string {
+		sub := reBearer.FindStringSubmatch(m)
+		if !looksLikeCredential(sub[3]) {
+			return m // "Basic resource", `Bearer realm="x"`
+		}
+		return sub[1] + sub[2] + redacted
+	})
+	s = reJWT.ReplaceAllString(s, redacted)
+	return reSecret.ReplaceAllString(s, "${1}"+redacted)
+}
+
+// looksLikeCredential tells a token from a word: at least 8 characters
+// with a digit, token punctuation, or capitals inside (base64).
+func looksLikeCredential(s string) bool {
+	if len(s) < 8 {
+		return false
+	}
+	return strings.ContainsAny(s, "0123456789-._~+/=") || strings.ContainsAny(s[1:], "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+}
+
+// RedactHeader copies h with credentials replaced.
+func RedactHeader(h http.Header) http.Header {
+	if h == nil {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key":
+			out[k] = []string{redacted}
+		default:
+			c := make([]string, len(vs))
+			for i, v := range vs {
+				c[i] = Redact(v)
+			}
+			out[k] = c
+		}
+	}
+	return out
+}
