@@ -133,8 +133,14 @@ func CheckAccess(policy Policy, granted []string, types []string) []Access {
 // AllowedByServer. Other statuses (401, 404, 5xx) say nothing about scopes
 // and change nothing but ServerStatus and ServerMessage.
 func (a Access) WithServerAnswer(status int, body []byte) Access {
+	return a.WithServerMessage(status, OutcomeText(body))
+}
+
+// WithServerMessage is WithServerAnswer for a caller that has already
+// extracted the OperationOutcome's text (message may be empty).
+func (a Access) WithServerMessage(status int, message string) Access {
 	a.ServerStatus = status
-	a.ServerMessage = OutcomeText(body)
+	a.ServerMessage = message
 	switch {
 	case status >= 200 && status <= 299:
 		if a.Predicted == NotReadable {

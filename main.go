@@ -1,0 +1,25 @@
+// Command ccexplorer is Care Connect Explorer: a desktop app for exploring
+// OAuth2-secured FHIR servers such as the NHS Care Connect Reference
+// Implementation. With no arguments it opens the window; with a subcommand it
+// runs headless (see ccexplorer --help).
+package main
+
+import (
+	"os"
+
+	"fyne.io/fyne/v2/app"
+
+	"github.com/careconnectexplorer/ccexplorer/cli"
+	"github.com/careconnectexplorer/ccexplorer/ui"
+)
+
+func main() {
+	if cli.IsSubcommand(os.Args[1:]) {
+		attachConsole() // a Windows GUI binary started from a console prints there
+		os.Exit(cli.Run(os.Args[1:], cli.Env{}))
+	}
+	a := app.NewWithID(ui.AppID)
+	a.SetIcon(ui.Icon)
+	e := ui.New(a, ui.Options{Version: cli.Version + " (commit " + cli.Commit + ")"})
+	e.Window().ShowAndRun()
+}
