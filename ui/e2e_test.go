@@ -74,8 +74,7 @@ func TestEndToEndBrowserLoginSearchPageDetails(t *testing.T) {
 	shown := make(chan struct{}, 8)
 	details := make(chan struct{}, 8)
 	browserErr := make(chan error, 1)
-	var e *Explorer
-	e = newTestExplorer(t, func(x *Explorer) {
+	e := newTestExplorer(t, func(x *Explorer) {
 		x.onConnected = func(*connection) { signal(connected)() }
 		x.onLoginState = func() { loginState <- struct{}{} }
 		x.browser.onShown = signal(shown)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -806,7 +805,5 @@ func (e *Explorer) configPath() string {
 	return "(not opened)"
 }
 
-// exportFileName suggests a file name for exported profiles.
-func exportFileName() string {
-	return filepath.Clean("ccexplorer-profiles.json")
-}
+// exportFileName is the file name suggested for exported profiles.
+const exportFileName = "ccexplorer-profiles.json"

@@ -24,14 +24,13 @@ const hangGuard = 2 * time.Minute
 func newTestExplorer(t *testing.T, hooks func(e *Explorer)) *Explorer {
 	t.Helper()
 	a := test.NewTempApp(t)
-	e := &Explorer{}
 	opts := Options{
 		ConfigDir:      t.TempDir(),
 		KeyringBackend: profile.BackendMemory,
 		Ticks:          make(chan time.Time),
 		Logf:           func(string, ...any) {},
 	}
-	e = newExplorerWithHooks(a, opts, hooks)
+	e := newExplorerWithHooks(a, opts, hooks)
 	t.Cleanup(e.Close)
 	return e
 }

@@ -151,6 +151,6 @@ func (e *Explorer) onExportProfiles() {
 			})
 		}()
 	}, e.win)
-	save.SetFileName(exportFileName())
+	save.SetFileName(exportFileName)
 	save.Show()
 }
