@@ -137,7 +137,9 @@ func (a AuthorizationCode) Login(ctx context.Context) (*Session, error) {
 		// x/oauth2 sets one value per parameter; repeated values (several
 		// resource indicators) go on the authorization request only.
 	}
-	tok, err := cfg.Exchange(tc.context(ctx), res.code, exchange...)
+	tok, err := bounded(ctx, func(ctx context.Context) (*oauth2.Token, error) {
+		return cfg.Exchange(tc.context(ctx), res.code, exchange...)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("exchange code: %w", describeTokenError(err, a.ClientSecret, res.code, verifier))
 	}

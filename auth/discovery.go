@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 )
@@ -219,17 +218,28 @@ func (dc Discoverer) fetch(ctx context.Context, step *DiscoveryStep, accept stri
 		}
 		return nil, nil
 	}
-	if p := f.problem(); p != "" {
-		step.Problem = p
-		return nil, nil
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(f.body, &doc); err != nil { // checked by problem; kept for safety
-		step.Problem = "malformed JSON: " + err.Error()
+	doc, problem := f.document()
+	if problem != "" {
+		step.Problem = problem
 		return nil, nil
 	}
 	step.OK = true
 	return doc, nil
+}
+
+// document returns a fetched answer as a JSON object, or says in plain words
+// why it is not one. It makes no request: FuzzDiscoveryDocuments drives it
+// and the readers of each document (useSMART, useASMetadata,
+// useCapabilityStatement) with arbitrary answers.
+func (f fetched) document() (map[string]any, string) {
+	if p := f.problem(); p != "" {
+		return nil, p
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(f.body, &doc); err != nil { // checked by problem; kept for safety
+		return nil, "malformed JSON: " + err.Error()
+	}
+	return doc, ""
 }
 
 func normaliseBase(raw string) (string, error) {
@@ -427,6 +437,10 @@ func (d *Discovery) useCapabilityStatement(step *DiscoveryStep, doc map[string]a
 	}
 
 	sawExtension := false
+	haveCap := make(map[string]bool, len(d.Capabilities))
+	for _, c := range d.Capabilities {
+		haveCap[c] = true
+	}
 	for _, r := range asList(doc["rest"]) {
 		rest := asObject(r)
 		if mode := asString(rest["mode"]); mode != "" && mode != "server" {
@@ -440,7 +454,8 @@ func (d *Discovery) useCapabilityStatement(step *DiscoveryStep, doc map[string]a
 				sawExtension = true
 				d.useOAuthURIs(step, ext)
 			case sameExtension(u, capabilitiesExtension):
-				if c := extensionValue(ext); c != "" && !slices.Contains(d.Capabilities, c) {
+				if c := extensionValue(ext); c != "" && !haveCap[c] {
+					haveCap[c] = true
 					d.Capabilities = append(d.Capabilities, c)
 					step.Found = append(step.Found, "SMART capability "+c)
 				}
@@ -500,11 +515,15 @@ func (d *Discovery) useOAuthURIs(step *DiscoveryStep, ext map[string]any) {
 	}
 }
 
+// maxServicesListed bounds how many security services a step names.
+const maxServicesListed = 10
+
 // describeSecurityServices says which security services the statement
 // names, noting codings that are malformed the way the CCRI's was (the
 // service name in system and display, no code).
 func describeSecurityServices(v any) string {
 	var names []string
+	seen := map[string]bool{} // a set: a hostile statement may name thousands
 	malformed := false
 	for _, s := range asList(v) {
 		svc := asObject(s)
@@ -518,7 +537,8 @@ func describeSecurityServices(v any) string {
 			if code == "" || (system != "" && !strings.Contains(system, "://")) {
 				malformed = true
 			}
-			if name != "" && !slices.Contains(names, name) {
+			if name != "" && !seen[name] {
+				seen[name] = true
 				names = append(names, name)
 			}
 		}
@@ -530,6 +550,9 @@ func describeSecurityServices(v any) string {
 	}
 	if len(names) == 0 {
 		return ""
+	}
+	if len(names) > maxServicesListed {
+		names = append(names[:maxServicesListed:maxServicesListed], fmt.Sprintf("and %d more", len(names)-maxServicesListed))
 	}
 	s := "security service " + strings.Join(names, ", ")
 	if malformed {

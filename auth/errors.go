@@ -2,9 +2,11 @@ package auth
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -98,9 +100,19 @@ func plainTokenError(code string) string {
 func describeTokenError(err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
-		return contextError(err)
+		err = contextError(err)
+		// x/oauth2's own words about a 2xx answer it could not use (HTML
+		// where JSON belongs, no access_token), in plain words.
+		if m, ok := strings.CutPrefix(err.Error(), "oauth2: "); ok && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			hint := ""
+			if strings.Contains(m, "'<'") {
+				hint = "; it looks like an HTML page (a login page, or a proxy in the way?)"
+			}
+			return fmt.Errorf("the server's answer is not a usable token response (%s%s)", redact(m, secrets), hint)
+		}
+		return err
 	}
-	te := &TokenError{Code: re.ErrorCode, Description: redact(re.ErrorDescription, secrets)}
+	te := &TokenError{Code: re.ErrorCode, Description: shorten(redact(re.ErrorDescription, secrets), maxDescription)}
 	if re.Response != nil {
 		te.Status = re.Response.StatusCode
 	}
@@ -110,18 +122,47 @@ func describeTokenError(err error, secrets ...string) error {
 	return te
 }
 
-// redact replaces every occurrence of the secrets in s.
+// redact replaces every occurrence of the secrets in s: as they are, form
+// encoded, and inside base64 (an echoed "Authorization: Basic" header
+// carries the client secret as base64 of "id:secret").
 func redact(s string, secrets []string) string {
+	var forms []string
 	for _, sec := range secrets {
 		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
+			forms = append(forms, sec)
 			if q := url.QueryEscape(sec); q != sec {
-				s = strings.ReplaceAll(s, q, "[redacted]")
+				forms = append(forms, q)
 			}
 		}
 	}
-	return s
+	if len(forms) == 0 {
+		return s
+	}
+	for _, f := range forms {
+		s = strings.ReplaceAll(s, f, "[redacted]")
+	}
+	return reBase64Run.ReplaceAllStringFunc(s, func(m string) string {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			b, err := enc.DecodeString(m)
+			if err != nil {
+				continue
+			}
+			for _, f := range forms {
+				if strings.Contains(string(b), f) {
+					return "[redacted]"
+				}
+			}
+		}
+		return m
+	})
 }
+
+// reBase64Run matches what may be a base64 encoding of a secret.
+var reBase64Run = regexp.MustCompile(`[A-Za-z0-9+/_-]{8,}={0,2}`)
+
+// maxDescription bounds how much of a server's error_description an error
+// quotes.
+const maxDescription = 300
 
 // AuthorizationError is an error answer on the redirect back from the
 // authorization endpoint (RFC 6749 section 4.1.2.1), for example

@@ -126,7 +126,7 @@ func (c ClientCredentials) tokenClient() *tokenClient {
 		AuthStyle:      authStyle(c.Auth, c.ClientSecret),
 	}
 	tc.reask = func(ctx context.Context) (*oauth2.Token, error) {
-		tok, err := cfg.Token(tc.context(ctx))
+		tok, err := bounded(ctx, func(ctx context.Context) (*oauth2.Token, error) { return cfg.Token(tc.context(ctx)) })
 		if err != nil {
 			return nil, describeTokenError(err, c.ClientSecret)
 		}
@@ -193,18 +193,15 @@ func (c *tokenClient) withParams(ctx context.Context, form url.Values, scopes []
 
 // refresh uses a refresh token (RFC 6749 section 6).
 func (c *tokenClient) refresh(ctx context.Context, refreshToken string) (*oauth2.Token, error) {
-	var (
-		tok *oauth2.Token
-		err error
-	)
-	if len(c.params) == 0 {
-		tok, err = c.config(nil).TokenSource(c.context(ctx), &oauth2.Token{RefreshToken: refreshToken}).Token()
-	} else {
+	tok, err := bounded(ctx, func(ctx context.Context) (*oauth2.Token, error) {
+		if len(c.params) == 0 {
+			return c.config(nil).TokenSource(c.context(ctx), &oauth2.Token{RefreshToken: refreshToken}).Token()
+		}
 		form := cloneValues(c.params)
 		form.Set("grant_type", "refresh_token")
 		form.Set("refresh_token", refreshToken)
-		tok, err = c.withParams(ctx, form, nil)
-	}
+		return c.withParams(ctx, form, nil)
+	})
 	if err != nil {
 		return nil, describeTokenError(err, c.clientSecret, refreshToken)
 	}

@@ -110,10 +110,13 @@ type JWKS struct {
 func (k *JWKS) Len() int { return len(k.keys) }
 
 // FetchJWKS reads the key set at uri with client (nil means
-// http.DefaultClient), reading at most MaxDocumentSize bytes. Keys of types
-// go-jose cannot read are skipped and counted, not fatal.
+// http.DefaultClient), reading at most MaxDocumentSize bytes within
+// RequestTimeout. Keys of types go-jose cannot read are skipped and
+// counted, not fatal.
 func FetchJWKS(ctx context.Context, client *http.Client, uri string) (*JWKS, error) {
-	f, err := getDocument(ctx, client, uri, "application/jwk-set+json, application/json;q=0.9")
+	f, err := bounded(ctx, func(ctx context.Context) (fetched, error) {
+		return getDocument(ctx, client, uri, "application/jwk-set+json, application/json;q=0.9")
+	})
 	if err != nil {
 		return nil, fmt.Errorf("fetch JWKS: %w", err)
 	}

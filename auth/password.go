@@ -69,19 +69,16 @@ func (p PasswordGrant) tokenClient() *tokenClient {
 	scopes := append([]string(nil), p.Scopes...)
 	username, password := p.Username, p.Password
 	tc.reask = func(ctx context.Context) (*oauth2.Token, error) {
-		var (
-			tok *oauth2.Token
-			err error
-		)
-		if len(tc.params) == 0 {
-			tok, err = tc.config(scopes).PasswordCredentialsToken(tc.context(ctx), username, password)
-		} else {
+		tok, err := bounded(ctx, func(ctx context.Context) (*oauth2.Token, error) {
+			if len(tc.params) == 0 {
+				return tc.config(scopes).PasswordCredentialsToken(tc.context(ctx), username, password)
+			}
 			form := cloneValues(tc.params)
 			form.Set("grant_type", "password")
 			form.Set("username", username)
 			form.Set("password", password)
-			tok, err = tc.withParams(ctx, form, scopes)
-		}
+			return tc.withParams(ctx, form, scopes)
+		})
 		if err != nil {
 			return nil, describeTokenError(err, tc.clientSecret, password)
 		}

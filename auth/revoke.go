@@ -39,34 +39,42 @@ func (r Revocation) Revoke(ctx context.Context, token, hint string) error {
 			form.Set("client_secret", r.ClientSecret)
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.Endpoint, strings.NewReader(form.Encode()))
+	type answer struct {
+		status int
+		body   []byte
+	}
+	ans, err := bounded(ctx, func(ctx context.Context) (answer, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.Endpoint, strings.NewReader(form.Encode()))
+		if err != nil {
+			return answer{}, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		if basic {
+			req.SetBasicAuth(url.QueryEscape(r.ClientID), url.QueryEscape(r.ClientSecret))
+		}
+		resp, err := httpClient(r.HTTPClient).Do(req)
+		if err != nil {
+			return answer{}, contextError(err)
+		}
+		defer resp.Body.Close()
+		body, err := readBounded(resp.Body)
+		return answer{resp.StatusCode, body}, err
+	})
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	if basic {
-		req.SetBasicAuth(url.QueryEscape(r.ClientID), url.QueryEscape(r.ClientSecret))
-	}
-	resp, err := httpClient(r.HTTPClient).Do(req)
-	if err != nil {
-		return fmt.Errorf("revoke token: %w", contextError(err))
-	}
-	defer resp.Body.Close()
-	body, err := readBounded(resp.Body)
-	if err != nil {
-		return fmt.Errorf("revoke token: %w", err)
-	}
-	if resp.StatusCode == http.StatusOK {
+	if ans.status == http.StatusOK {
 		return nil
 	}
-	te := &TokenError{Status: resp.StatusCode}
+	body := ans.body
+	te := &TokenError{Status: ans.status}
 	var e struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
 	}
 	if json.Unmarshal(body, &e) == nil && e.Error != "" {
-		te.Code, te.Description = e.Error, redact(e.Description, []string{token, r.ClientSecret})
+		te.Code, te.Description = e.Error, shorten(redact(e.Description, []string{token, r.ClientSecret}), maxDescription)
 	} else {
 		te.Body = shorten(redact(string(body), []string{token, r.ClientSecret}), 120)
 	}

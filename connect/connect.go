@@ -384,9 +384,10 @@ func (t *Target) Access(sess *auth.Session, types []string) []auth.Access {
 var ErrRedirectRefused = errors.New("redirect refused")
 
 // HTTPClient builds the HTTP client for a profile: TLS verification always
-// on, the system's CAs plus the profile's extra CA file, sensible timeouts,
-// and no redirect to another origin or from https to http (the Bearer token
-// would follow it).
+// on (there is no switch to turn it off), the system's CAs plus the
+// profile's extra CA file, a refused certificate explained in plain words
+// (see DescribeTLSError), sensible timeouts, and no redirect to another
+// origin or from https to http (the Bearer token would follow it).
 func HTTPClient(p profile.Profile) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -398,7 +399,7 @@ func HTTPClient(p profile.Profile) (*http.Client, error) {
 	tr.DialContext = (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	tr.TLSHandshakeTimeout = 15 * time.Second
 	tr.ResponseHeaderTimeout = 60 * time.Second
-	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}, nil
+	return &http.Client{Transport: explainTLS{tr}, CheckRedirect: checkRedirect}, nil
 }
 
 func checkRedirect(req *http.Request, via []*http.Request) error {
@@ -414,3 +415,36 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	return nil
 }
+
+// String describes the target without its client secret, so that printing
+// one (with any verb; GoString for %#v) leaks nothing.
+func (t Target) String() string {
+	secret := "none"
+	if t.secret != "" {
+		secret = "[redacted]"
+	}
+	return fmt.Sprintf("connect.Target{Profile: %q, BaseURL: %q, Policy: %s, secret: %s}", t.Profile.Name, t.BaseURL, t.Policy, secret)
+}
+
+// GoString is String.
+func (t Target) GoString() string { return t.String() }
+
+// String describes the workspace (its folder, keyring and sandbox) without
+// anything they hold, so that printing one leaks nothing.
+func (w *Workspace) String() string {
+	if w == nil {
+		return "connect.Workspace(nil)"
+	}
+	dir := ""
+	if w.Store != nil {
+		dir = w.Store.Dir()
+	}
+	sb := "not started"
+	if s := w.SandboxRunning(); s != nil {
+		sb = s.FHIRBase()
+	}
+	return fmt.Sprintf("connect.Workspace{Dir: %q, Secrets: %v, sandbox: %s}", dir, w.Secrets, sb)
+}
+
+// GoString is String.
+func (w *Workspace) GoString() string { return w.String() }

@@ -386,6 +386,12 @@ func (c *Client) roundTrip(ctx context.Context, u, accept, note string) (*reply,
 		return nil, err
 	}
 	c.log.Add(entry)
+	if resp.Request != nil {
+		// The credential the transport added below this client (a Bearer
+		// token), where the server echoes it, goes no further: not into
+		// errors, outcomes, rows or exports.
+		body = redactSent(body, sentCredentials(resp.Request.Header))
+	}
 	return &reply{status: resp.StatusCode, header: resp.Header, body: body, url: final,
 		contentType: entry.ContentType, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.opt.Now())}, nil
 }

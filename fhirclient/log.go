@@ -1,6 +1,8 @@
 package fhirclient
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -237,4 +239,43 @@ func RedactHeader(h http.Header) http.Header {
 		}
 	}
 	return out
+}
+
+// minSentCredential is the shortest credential redactSent looks for; a
+// shorter one would match ordinary text.
+const minSentCredential = 8
+
+// sentCredentials returns the credentials a request's Authorization header
+// carried: a Bearer (or other) token, or a Basic header's encoded value and
+// its password.
+func sentCredentials(h http.Header) []string {
+	var out []string
+	for _, v := range h.Values("Authorization") {
+		scheme, cred, ok := strings.Cut(strings.TrimSpace(v), " ")
+		if !ok {
+			cred = scheme
+		}
+		cred = strings.TrimSpace(cred)
+		out = append(out, cred)
+		if strings.EqualFold(scheme, "basic") {
+			if b, err := base64.StdEncoding.DecodeString(cred); err == nil {
+				if _, pw, ok := strings.Cut(string(b), ":"); ok {
+					out = append(out, pw)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// redactSent replaces every occurrence of the credentials in an answer's
+// body (a server that echoes the request's Authorization header, in an
+// error page, an OperationOutcome or a resource).
+func redactSent(body []byte, creds []string) []byte {
+	for _, c := range creds {
+		if len(c) >= minSentCredential && bytes.Contains(body, []byte(c)) {
+			body = bytes.ReplaceAll(body, []byte(c), []byte(redacted))
+		}
+	}
+	return body
 }

@@ -241,7 +241,9 @@ var ErrPagingLoop = errors.New("the server's next links lead back to a page alre
 // SearchAll runs a search and follows its next links until the last page
 // or until opt.Max matches, merging the pages into one Bundle. When it
 // stops early (ctx ended, a page failed) it returns the entries fetched so
-// far together with the error.
+// far together with an error naming the page it stopped at; the returned
+// Bundle's next link is that page, so FetchAll(ctx, partial, opt) resumes
+// the fetch where it stopped, keeping the entries already fetched.
 func (c *Client) SearchAll(ctx context.Context, resourceType string, params url.Values, opt FetchOptions) (*Bundle, error) {
 	first, err := c.Search(ctx, resourceType, params)
 	if err != nil {
@@ -296,7 +298,8 @@ func (c *Client) FetchAll(ctx context.Context, first *Bundle, opt FetchOptions) 
 		var err error
 		page, err = c.Page(ctx, next)
 		if err != nil {
-			return out, fmt.Errorf("fetch all after %d pages: %w", p.Pages, err)
+			return out, fmt.Errorf("fetch all stopped at page %d (%s), keeping the %d matches of the pages before: %w",
+				p.Pages+1, RedactURL(next), p.Matches, err)
 		}
 		add(page)
 	}

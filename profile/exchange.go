@@ -183,15 +183,25 @@ func decodeImport(data []byte) ([]Profile, error) {
 func importInto(d *fileData, ps []Profile) []string {
 	var added []string
 	taken := d.names()
+	// Where each name is, and where suffix searches stopped: an import of
+	// many clashing profiles takes linear time, not quadratic.
+	at := make(map[string]int, len(d.Profiles)+len(ps))
+	for i := len(d.Profiles) - 1; i >= 0; i-- {
+		at[d.Profiles[i].Name] = i // the first profile of a name, as d.index finds it
+	}
+	next := map[string]int{}
 	for _, p := range ps {
-		if i := d.index(p.Name); i >= 0 && d.Profiles[i].equal(p) {
+		if i, ok := at[p.Name]; ok && d.Profiles[i].equal(p) {
 			continue
 		}
 		if taken[p.Name] {
-			p.Name = uniqueName(truncateName(p.Name, MaxNameLength-6), taken)
+			p.Name = uniqueNameFrom(truncateName(p.Name, MaxNameLength-6), taken, next)
 		}
 		taken[p.Name] = true
 		d.Profiles = append(d.Profiles, p.clone())
+		if _, ok := at[p.Name]; !ok {
+			at[p.Name] = len(d.Profiles) - 1
+		}
 		added = append(added, p.Name)
 	}
 	return added

@@ -112,13 +112,14 @@ func (d *fileData) fixUp() {
 		}
 		user = append(user, p.clone())
 	}
+	next := map[string]int{}
 	for _, p := range user {
 		name := p.Name
 		if strings.TrimSpace(name) == "" {
 			name = "Unnamed profile"
 		}
 		if taken[name] {
-			name = uniqueName(name, taken)
+			name = uniqueNameFrom(name, taken, next)
 		}
 		p.Name = name
 		taken[name] = true
@@ -132,12 +133,23 @@ func (d *fileData) fixUp() {
 
 // uniqueName returns base, or base with the first free " (n)" suffix.
 func uniqueName(base string, taken map[string]bool) string {
+	return uniqueNameFrom(base, taken, nil)
+}
+
+// uniqueNameFrom is uniqueName remembering in next (when not nil), per base,
+// where the search for a free suffix may start: naming many clashing
+// profiles (a damaged file, a hostile import) then takes linear time, not
+// quadratic. Names must only be added to taken meanwhile.
+func uniqueNameFrom(base string, taken map[string]bool, next map[string]int) string {
 	if !taken[base] {
 		return base
 	}
-	for n := 2; ; n++ {
+	for n := max(next[base], 2); ; n++ {
 		name := fmt.Sprintf("%s (%d)", base, n)
 		if !taken[name] {
+			if next != nil {
+				next[base] = n + 1
+			}
 			return name
 		}
 	}

@@ -289,6 +289,18 @@ func NewSecrets(backend string, ring keyring.Keyring) *Secrets {
 // Backend returns the name of the keyring backend in use.
 func (s *Secrets) Backend() string { return s.backend }
 
+// String names the backend; printing a Secrets (with any verb; GoString for
+// %#v) never shows what it holds.
+func (s *Secrets) String() string {
+	if s == nil {
+		return "profile.Secrets(nil)"
+	}
+	return "profile.Secrets{backend: " + s.backend + "}"
+}
+
+// GoString is String.
+func (s *Secrets) GoString() string { return s.String() }
+
 // Persistent reports whether secrets outlive the run (false for the memory
 // backend).
 func (s *Secrets) Persistent() bool { return s.backend != BackendMemory }

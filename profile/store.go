@@ -41,6 +41,13 @@ var (
 	// ErrNewerVersion means the profile file (or an import) was written by a
 	// newer version of the app; nothing was changed.
 	ErrNewerVersion = errNewerVersion
+	// ErrNotWritable means the config folder cannot be written (it is
+	// read-only, or not the user's): the profiles can still be read and
+	// used, but no change can be saved. Nothing already saved is lost.
+	ErrNotWritable = errors.New("the config folder is not writable")
+	// ErrDiskFull means a change could not be saved because the disk is
+	// full; the profile file was left as it was.
+	ErrDiskFull = errors.New("the disk is full")
 )
 
 // CorruptError reports a profile file that cannot be parsed. The file is left
@@ -96,6 +103,10 @@ type Store struct {
 	mu      sync.RWMutex // guards data and secrets
 	data    fileData
 	secrets *Secrets
+
+	// readOnly, when set, says why changes cannot be saved (the folder
+	// could be read but not written when the file was last loaded).
+	readOnly error
 
 	// beforeRename, when set, runs after the temporary file is written and
 	// synced and before it is renamed over the profile file. Tests use it to
@@ -200,7 +211,10 @@ func newStore(dir string) (*Store, error) {
 		return nil, fmt.Errorf("config folder %q: %w", dir, err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create config folder: %w", err)
+		if notWritable(err) {
+			return nil, fmt.Errorf("create config folder %s: %w: %w", dir, ErrNotWritable, err)
+		}
+		return nil, fmt.Errorf("create config folder %s: %w", dir, err)
 	}
 	return &Store{
 		dir:      dir,
@@ -226,11 +240,21 @@ func (s *Store) SetSecrets(sec *Secrets) {
 
 // Reload re-reads the profile file into the snapshot, to pick up changes
 // made by another window or process. On error the snapshot is unchanged.
+// A folder that can be read but not written is read all the same (see
+// ReadOnly).
 func (s *Store) Reload() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	var readOnly error
 	unlock, err := lockFile(s.lockPath)
-	if err != nil {
+	switch {
+	case err != nil && notWritable(err):
+		// No lock can be taken where nothing can be written; and as every
+		// write is an atomic rename, an unlocked read still sees a whole
+		// file. Changes will fail with ErrNotWritable.
+		readOnly = s.saveError(err)
+		unlock = func() {}
+	case err != nil:
 		return err
 	}
 	defer unlock()
@@ -240,8 +264,18 @@ func (s *Store) Reload() error {
 	}
 	s.mu.Lock()
 	s.data = d
+	s.readOnly = readOnly
 	s.mu.Unlock()
 	return nil
+}
+
+// ReadOnly returns, when the profile file was last loaded from a folder
+// that could be read but not written, why changes cannot be saved (an error
+// wrapping ErrNotWritable); otherwise nil. The profiles can still be used.
+func (s *Store) ReadOnly() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.readOnly
 }
 
 // List returns all profiles, built-in ones first, from the snapshot.
@@ -488,6 +522,9 @@ func (s *Store) mutate(fn func(prev, cur *fileData) error) error {
 	defer s.wmu.Unlock()
 	unlock, err := lockFile(s.lockPath)
 	if err != nil {
+		if notWritable(err) {
+			return s.saveError(err)
+		}
 		return err
 	}
 	defer unlock()
@@ -499,6 +536,7 @@ func (s *Store) mutate(fn func(prev, cur *fileData) error) error {
 	s.mu.Lock()
 	prev := s.data
 	s.data = cur.clone()
+	s.readOnly = nil
 	s.mu.Unlock()
 
 	if err := fn(&prev, &cur); err != nil {
@@ -587,12 +625,12 @@ func (s *Store) write(d fileData) error {
 		return err
 	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
-		return fmt.Errorf("save profile file %s: %w", s.path, err)
+		return s.saveError(err)
 	}
 	s.removeTemps()
 	f, err := os.CreateTemp(s.dir, FileName+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("save profile file %s: %w", s.path, err)
+		return s.saveError(err)
 	}
 	tmp := f.Name()
 	err = f.Chmod(0o600)
@@ -609,7 +647,7 @@ func (s *Store) write(d fileData) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("save profile file %s: %w", s.path, err)
+		return s.saveError(err)
 	}
 	// The new file is in place; syncing the folder only makes the rename
 	// durable sooner, so its failure is not reported as a failed save.

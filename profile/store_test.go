@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 
 // runHelper is the body of a helper process.
 func runHelper(kind string) int {
+	if h, ok := extraHelpers[kind]; ok {
+		return h(os.Getenv(envHelperDir))
+	}
 	s, err := Open(os.Getenv(envHelperDir))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
