@@ -23,6 +23,11 @@ screenshots:
 	mkdir -p docs/screenshots
 	SCREENSHOT=$(CURDIR)/docs/screenshots/explorer.png scripts/smoke.sh
 
+# Every fuzz target for a bounded time (FUZZTIME seconds each).
+FUZZTIME ?= 15
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
+
 lint: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...

@@ -664,11 +664,16 @@ func (b *browser) fetchAllWorker(ctx context.Context, gen uint64, client *fhircl
 		b.res.all = err == nil
 		b.res.limited = limited
 		b.total.SetText(b.totalText())
+		if err != nil && all.Link("next") != "" {
+			// Stopped part-way: the merged Bundle's next link is the page
+			// that did not arrive, so "Fetch all" resumes from there.
+			b.res.first = all
+		}
 		switch {
 		case cancelled:
-			b.setStatusLocked(fmt.Sprintf("Cancelled after %s rows; the rows fetched so far are shown.", browserCount(len(b.data.Rows))), "")
+			b.setStatusLocked(fmt.Sprintf("Cancelled after %s rows; the rows fetched so far are shown. “Fetch all” resumes from there.", browserCount(len(b.data.Rows))), "")
 		case err != nil:
-			b.showErrorLocked(fmt.Sprintf("Fetching every page stopped after %s rows", browserCount(len(b.data.Rows))), err)
+			b.showErrorLocked(fmt.Sprintf("Fetching every page stopped after %s rows (“Fetch all” resumes from there)", browserCount(len(b.data.Rows))), err)
 		case limited:
 			b.setStatusLocked(fmt.Sprintf("Stopped at the limit of %s matches.", browserCount(limit)), "")
 		default:

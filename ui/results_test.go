@@ -294,11 +294,27 @@ func TestResultsCancelFetchAll(t *testing.T) {
 	if rows, _ := h.b.table.Length(); rows != 2*size {
 		t.Errorf("rows = %d, want the %d fetched before Cancel", rows, 2*size)
 	}
-	if got := h.b.status.Text; got != "Cancelled after 80 rows; the rows fetched so far are shown." {
+	if got := h.b.status.Text; got != "Cancelled after 80 rows; the rows fetched so far are shown. “Fetch all” resumes from there." {
 		t.Errorf("status = %q", got)
 	}
 	if h.b.fetchAll.Disabled() || h.b.fetchRow.Visible() {
 		t.Error("after Cancel the fetch cannot start again, or the progress bar stays")
+	}
+
+	// Fetch all again resumes at page 3, the one that never arrived: the
+	// 80 rows stay and pages 1 and 2 are not asked for again.
+	test.Tap(h.b.fetchAll)
+	browserWait(h, h.pages, "the rows already fetched, shown again")
+	for want := 3; want <= pages; want++ {
+		if got := browserWait(h, requested, "the next page being requested"); got != want {
+			t.Fatalf("resumed fetch asked for page %d, want %d", got, want)
+		}
+		gate <- struct{}{}
+		browserWait(h, h.pages, "page rows")
+	}
+	h.waitShown()
+	if rows, _ := h.b.table.Length(); rows != pages*size {
+		t.Errorf("rows after resuming = %d, want %d", rows, pages*size)
 	}
 }
 
