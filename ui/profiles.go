@@ -41,7 +41,7 @@ type profileEditor struct {
 	original profile.Profile
 	isNew    bool
 
-	name, base, clientID, secret, scopes           *widget.Entry
+	name, base, clientID, secret, scopes            *widget.Entry
 	authorizeURL, tokenURL, revokeURL, redirectPort *widget.Entry
 	audience, caFile, username, notes               *widget.Entry
 	grant, clientAuth, policy                       *widget.Select
