@@ -4,7 +4,7 @@
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test smoke lint deps package check-packages screenshots fuzz
+.PHONY: run test smoke lint deps package check-packages screenshots fuzz bench
 
 run: deps
 	$(GO) run .
@@ -22,6 +22,11 @@ screenshots:
 	scripts/deps.sh --display
 	mkdir -p docs/screenshots
 	SCREENSHOT=$(CURDIR)/docs/screenshots/explorer.png scripts/smoke.sh
+
+# The performance figures against their budgets (docs/PERFORMANCE.md), under
+# Xvfb; fails when one is over budget. PROFILE=dir also writes profiles.
+bench:
+	scripts/bench.sh
 
 # Every fuzz target for a bounded time (FUZZTIME seconds each).
 FUZZTIME ?= 15

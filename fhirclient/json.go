@@ -70,13 +70,7 @@ type parser struct {
 // space.
 func parseJSON(data string) (node, error) {
 	p := parser{data: data}
-	p.chunk = len(data) / 24
-	if p.chunk < 32 {
-		p.chunk = 32
-	}
-	if p.chunk > 8192 {
-		p.chunk = 8192
-	}
+	p.chunk = arenaBlock(len(data))
 	p.stack = make([]node, 0, 64)
 	p.ws()
 	n, err := p.value("")
@@ -109,6 +103,15 @@ func (p *parser) ws() {
 	}
 }
 
+// arenaBlock is the size of the next block of nodes when rest bytes of
+// input are left: about what they hold (FHIR JSON has 17 to 21 bytes a
+// node), so that the last block of a parse is not mostly empty, and at
+// most 8192 nodes (512 KiB), so that a long string (a base64 attachment)
+// does not reserve room for nodes it does not have.
+func arenaBlock(rest int) int {
+	return min(rest/16+32, 8192)
+}
+
 // alloc copies finished children into the current block.
 func (p *parser) alloc(src []node) []node {
 	n := len(src)
@@ -116,14 +119,8 @@ func (p *parser) alloc(src []node) []node {
 		return nil
 	}
 	if n > cap(p.arena)-len(p.arena) {
-		size := p.chunk
-		if n > size {
-			size = n
-		}
-		p.arena = make([]node, 0, size)
-		if p.chunk < 8192 {
-			p.chunk *= 2
-		}
+		p.arena = make([]node, 0, max(n, p.chunk))
+		p.chunk = arenaBlock(len(p.data) - p.i)
 	}
 	l := len(p.arena)
 	p.arena = append(p.arena, src...)

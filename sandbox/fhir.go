@@ -372,11 +372,64 @@ func (s *Server) searchBundle(q *query, g *grant, rawQuery string) ([]byte, erro
 		e.Search.Mode = "outcome"
 		b.Entry = append(b.Entry, e)
 	}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
+	return encodeBundle(&b)
+}
+
+// encodeBundle writes b as JSON, exactly as encoding/json would. The
+// envelope goes through encoding/json, but the entries are written by
+// hand: encoding/json validates and compacts every json.RawMessage again,
+// which was 40% of the sandbox's CPU time under load (make bench, figure
+// 6), and the cached resources are compact JSON already.
+func encodeBundle(b *bundle) ([]byte, error) {
+	entries := b.Entry
+	head := *b
+	head.Entry = nil // omitted
+	size := 512
+	for _, e := range entries {
+		size += len(e.FullURL) + len(e.Resource) + 48
+	}
+	out := bytes.NewBuffer(make([]byte, 0, size))
+	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(b); err != nil {
+	str := func(s string) error { // a JSON string, without Encode's newline
+		if err := enc.Encode(s); err != nil {
+			return err
+		}
+		out.Truncate(out.Len() - 1)
+		return nil
+	}
+	if err := enc.Encode(head); err != nil {
 		return nil, fmt.Errorf("encode bundle: %w", err)
 	}
-	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
+	if len(entries) == 0 {
+		return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
+	}
+	out.Truncate(out.Len() - 2) // "}\n"
+	out.WriteString(`,"entry":[`)
+	for i, e := range entries {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.WriteByte('{')
+		if e.FullURL != "" {
+			out.WriteString(`"fullUrl":`)
+			if err := str(e.FullURL); err != nil {
+				return nil, fmt.Errorf("encode bundle: %w", err)
+			}
+			out.WriteByte(',')
+		}
+		out.WriteString(`"resource":`)
+		if len(e.Resource) == 0 {
+			out.WriteString("null")
+		} else {
+			out.Write(e.Resource)
+		}
+		out.WriteString(`,"search":{"mode":`)
+		if err := str(e.Search.Mode); err != nil {
+			return nil, fmt.Errorf("encode bundle: %w", err)
+		}
+		out.WriteString("}}")
+	}
+	out.WriteString("]}")
+	return out.Bytes(), nil
 }

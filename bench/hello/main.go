@@ -1,0 +1,19 @@
+// Command hello is the baseline for the start-up and idle-memory figures of
+// the benchmark harness: a bare Fyne hello-world window, the same size as
+// Care Connect Explorer's, built with the same flags. It links nothing of
+// the app's own packages.
+package main
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/widget"
+)
+
+func main() {
+	a := app.NewWithID("org.careconnectexplorer.benchhello")
+	w := a.NewWindow("Hello")
+	w.SetContent(widget.NewLabel("Hello, world"))
+	w.Resize(fyne.NewSize(1280, 800))
+	w.ShowAndRun()
+}
