@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -77,6 +78,8 @@ type Explorer struct {
 	// Fyne goroutine only.
 	ws   *connect.Workspace
 	conn *connection
+
+	released bool // releaseStartupMemory has run
 
 	// hooks for tests, called on the Fyne goroutine.
 	onConnected  func(c *connection) // a session (or open server) is ready and types are listed
@@ -606,12 +609,31 @@ func (e *Explorer) loadCapabilities(c *connection) {
 		if a, ok := e.types.get("Patient"); ok && a.Readability != auth.NotReadable {
 			e.chooseType(a)
 		}
+		e.releaseStartupMemory()
 		call(func() {
 			if e.onConnected != nil {
 				e.onConnected(c)
 			}
 		})
 	})
+}
+
+// releaseStartupMemory hands the heap that starting up (sandbox data,
+// discovery, fonts) left behind back to the OS, once, a few seconds after the
+// first connection: the window then idles at what it really uses (see
+// docs/PERFORMANCE.md, idle memory).
+func (e *Explorer) releaseStartupMemory() {
+	if e.released {
+		return
+	}
+	e.released = true
+	go func() {
+		select {
+		case <-time.After(time.Second):
+			debug.FreeOSMemory()
+		case <-e.ctx.Done():
+		}
+	}()
 }
 
 // chooseType opens a type: a search for a readable one, the explanation

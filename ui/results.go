@@ -225,13 +225,18 @@ func (b *browser) showResultLocked(r resultSet, t fhirclient.Table) {
 
 // setTableLocked replaces the table's rows and columns.
 func (b *browser) setTableLocked(t fhirclient.Table) {
-	b.data = t
+	// Widths are set while the table is empty: each SetColumnWidth refreshes
+	// the table, and with rows in place that re-shapes every visible cell
+	// once per column (40 MB of garbage at start-up, twice the time to show
+	// a result; see docs/PERFORMANCE.md). Then the rows, and one refresh.
+	b.data = fhirclient.Table{}
 	b.table.UnselectAll()
 	b.table.SetColumnWidth(0, resultsMarkerWidth)
 	for i, title := range t.Columns {
 		b.table.SetColumnWidth(i+1, resultsColumnWidth(title, t.Rows, i))
 	}
 	b.table.ScrollToTop()
+	b.data = t
 	b.table.ShowHeaderRow = len(t.Columns) > 0 // no empty header band
 	b.table.Refresh()
 }
