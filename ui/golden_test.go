@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/careconnectexplorer/ccexplorer/auth"
 	"github.com/careconnectexplorer/ccexplorer/connect"
 	"github.com/careconnectexplorer/ccexplorer/profile"
+	"github.com/careconnectexplorer/ccexplorer/sandbox"
 )
 
 // The goldens under testdata/ are the markup of each screen state. A
@@ -132,5 +134,41 @@ func TestLoginPanelStates(t *testing.T) {
 	}
 	if title, _ := loginFailure(errors.Join(errors.New("x"), auth.ErrTimedOut)); title != "The browser did not come back in time" {
 		t.Errorf("timeout title = %q", title)
+	}
+}
+
+// Discover and Test connection in the profile editor, against a real
+// sandbox that advertises its endpoints only in its CapabilityStatement
+// (like the CCRI).
+func TestProfileEditorDiscoversAndTests(t *testing.T) {
+	srv, err := sandbox.Start(sandbox.Config{Addr: "127.0.0.1:0", NoWellKnown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	ed := newProfileEditor(w, &connect.Workspace{}, profile.Profile{Grant: profile.GrantClientCredentials}, true)
+	done := make(chan struct{}, 1)
+	ed.done = func() { done <- struct{}{} }
+	w.SetContent(ed.content)
+	onUI(func() {
+		test.Type(ed.base, srv.FHIRBase())
+		test.Tap(ed.discover)
+	})
+	waitFor(t, done, "discovery")
+	var report, tokenURL string
+	onUI(func() { report, tokenURL = ed.report.Text, ed.tokenURL.Text })
+	if tokenURL != srv.Info().TokenEndpoint {
+		t.Errorf("token URL filled with %q, want %q", tokenURL, srv.Info().TokenEndpoint)
+	}
+	if !strings.Contains(report, "1. ") || !strings.Contains(report, "FHIR 3.0.1") {
+		t.Errorf("report = %q", report)
+	}
+	onUI(func() { test.Tap(ed.test) })
+	waitFor(t, done, "the connection test")
+	onUI(func() { report = ed.report.Text })
+	if !strings.HasPrefix(report, "Connected: FHIR 3.0.1") {
+		t.Errorf("test connection report = %q", report)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -312,9 +313,10 @@ func (ed *profileEditor) onSave() {
 	}()
 }
 
-// onDiscover runs the discovery chain for the base URL and shows its
-// step-by-step report; the endpoints found fill empty override fields.
-func (ed *profileEditor) onDiscover() {
+// check runs a connection check of the profile in the form on a worker:
+// button is disabled meanwhile, report says what is happening, and work's
+// result (run on the Fyne goroutine) shows the answer.
+func (ed *profileEditor) check(button *widget.Button, doing string, work func(ctx context.Context, p profile.Profile, hc *http.Client) func()) {
 	p := ed.profile()
 	if p.IsSandbox() {
 		return
@@ -324,15 +326,26 @@ func (ed *profileEditor) onDiscover() {
 		ed.showProblems(err)
 		return
 	}
-	ed.report.SetText("Discovering " + p.BaseURL + " …")
-	ed.discover.Disable()
+	ed.report.SetText(doing)
+	button.Disable()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		d, err := auth.Discover(ctx, hc, p.BaseURL)
+		show := work(ctx, p, hc)
 		runOnUI(func() {
 			defer call(ed.done)
-			ed.discover.Enable()
+			button.Enable()
+			show()
+		})
+	}()
+}
+
+// onDiscover runs the discovery chain for the base URL and shows its
+// step-by-step report; the endpoints found fill empty override fields.
+func (ed *profileEditor) onDiscover() {
+	ed.check(ed.discover, "Discovering "+strings.TrimSpace(ed.base.Text)+" …", func(ctx context.Context, p profile.Profile, hc *http.Client) func() {
+		d, err := auth.Discover(ctx, hc, p.BaseURL)
+		return func() {
 			ed.report.SetText(discoveryReport(d, err))
 			if d == nil {
 				return
@@ -345,8 +358,8 @@ func (ed *profileEditor) onDiscover() {
 			fill(ed.tokenURL, d.TokenEndpoint)
 			fill(ed.authorizeURL, d.AuthorizationEndpoint)
 			fill(ed.revokeURL, d.RevocationEndpoint)
-		})
-	}()
+		}
+	})
 }
 
 // discoveryReport is the discovery chain's steps in words.
@@ -375,31 +388,16 @@ func discoveryReport(d *auth.Discovery, err error) string {
 // onTest reads the CapabilityStatement and shows the FHIR version and the
 // server's software.
 func (ed *profileEditor) onTest() {
-	p := ed.profile()
-	if p.IsSandbox() {
-		return
-	}
-	hc, err := connect.HTTPClient(p)
-	if err != nil {
-		ed.showProblems(err)
-		return
-	}
-	ed.report.SetText("Reading " + p.BaseURL + "/metadata …")
-	ed.test.Disable()
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
+	ed.check(ed.test, "Reading "+strings.TrimSpace(ed.base.Text)+"/metadata …", func(ctx context.Context, p profile.Profile, hc *http.Client) func() {
 		caps, err := fhirclient.New(p.BaseURL, hc).Capabilities(ctx)
-		runOnUI(func() {
-			defer call(ed.done)
-			ed.test.Enable()
+		return func() {
 			if err != nil {
 				ed.report.SetText("The connection test failed: " + err.Error())
 				return
 			}
 			ed.report.SetText(capabilitySummary(caps))
-		})
-	}()
+		}
+	})
 }
 
 func capabilitySummary(c *fhirclient.Capabilities) string {
