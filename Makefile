@@ -6,8 +6,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: run test smoke lint deps package check-packages screenshots fuzz bench
 
+# no_emoji as in the packages: Fyne's colour emoji font costs 31 MiB.
 run: deps
-	$(GO) run .
+	$(GO) run -tags no_emoji .
 
 test: deps
 	$(GO) test -race -count=1 ./...

@@ -18,7 +18,8 @@
 #                 with a start-up profile from bench/cmd/startprof and the
 #                 package initialisation trace (GODEBUG=inittrace=1)
 #   BENCH_JSON=f  also write the results as JSON to f
-#   BENCH_TAGS=t  build tags for both binaries (default release,migrated_fynedo)
+#   BENCH_TAGS=t  build tags for both binaries (default release,migrated_fynedo,no_emoji,
+#                 as the packages are built)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,7 @@ scripts/deps.sh --display
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-tags=${BENCH_TAGS-release,migrated_fynedo}
+tags=${BENCH_TAGS-release,migrated_fynedo,no_emoji}
 flags=(-trimpath -ldflags "-s -w" -tags "$tags")
 echo "bench: building (go build ${flags[*]})" >&2
 go build "${flags[@]}" -o "$work/ccexplorer" .

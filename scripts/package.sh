@@ -105,7 +105,10 @@ fyne_package() {
 	(
 		cd "$dir"
 		export GOFLAGS="-ldflags=-X=$module/cli.Version=$version -ldflags=-X=$module/cli.Commit=$commit"
-		"$stage/fyne" package --os "$os" --release "$@"
+		# no_emoji: leave out Fyne's 4 MB colour emoji font, 31 MiB of idle
+		# memory (docs/PERFORMANCE.md); the few symbols the UI uses come
+		# from the text font or the system's.
+		"$stage/fyne" package --os "$os" --release --tags no_emoji "$@"
 	)
 }
 

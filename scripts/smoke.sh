@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/ccexplorer" .
+go build -tags no_emoji -o "$work/ccexplorer" .
 
 "$work/ccexplorer" --version
 

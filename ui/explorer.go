@@ -609,7 +609,6 @@ func (e *Explorer) loadCapabilities(c *connection) {
 		if a, ok := e.types.get("Patient"); ok && a.Readability != auth.NotReadable {
 			e.chooseType(a)
 		}
-		e.releaseStartupMemory()
 		call(func() {
 			if e.onConnected != nil {
 				e.onConnected(c)
@@ -619,9 +618,9 @@ func (e *Explorer) loadCapabilities(c *connection) {
 }
 
 // releaseStartupMemory hands the heap that starting up (sandbox data,
-// discovery, fonts) left behind back to the OS, once, a few seconds after the
-// first connection: the window then idles at what it really uses (see
-// docs/PERFORMANCE.md, idle memory).
+// discovery, fonts, the first search) left behind back to the OS, once,
+// shortly after the first successful answer: the window then idles at what
+// it really uses (see docs/PERFORMANCE.md, idle memory).
 func (e *Explorer) releaseStartupMemory() {
 	if e.released {
 		return
@@ -629,7 +628,7 @@ func (e *Explorer) releaseStartupMemory() {
 	e.released = true
 	go func() {
 		select {
-		case <-time.After(time.Second):
+		case <-time.After(500 * time.Millisecond):
 			debug.FreeOSMemory()
 		case <-e.ctx.Done():
 		}
@@ -665,6 +664,9 @@ func (e *Explorer) onServerAnswer(resourceType string, status int, err error) {
 	var he *fhirclient.HTTPError
 	if errors.As(err, &he) {
 		msg = strings.Join(he.Issues, "; ")
+	}
+	if status == 200 {
+		e.releaseStartupMemory() // the first result is on its way to the screen
 	}
 	updated := a.WithServerMessage(status, msg)
 	if updated.Finding != a.Finding || updated.Readability != a.Readability {
