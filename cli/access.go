@@ -74,15 +74,11 @@ func runAccess(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := openWorkspace()
+	l, err := openLive(ctx, env, pos[0])
 	if err != nil {
 		return err
 	}
-	defer w.Close()
-	l, err := connectProfile(ctx, env, w, pos[0])
-	if err != nil {
-		return err
-	}
+	defer l.w.Close()
 	var rows []auth.Access
 	err = l.fhir(ctx, func(fc *fhirclient.Client) error {
 		caps, err := fc.Capabilities(ctx)

@@ -32,15 +32,11 @@ func runLogin(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := openWorkspace()
+	w, p, err := openProfile(pos[0])
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	p, err := getProfile(w, pos[0])
-	if err != nil {
-		return err
-	}
 	if p.Grant == profile.GrantNone {
 		return withCode(ExitUsage, fmt.Errorf("profile %q has grant none: %w", p.Name, connect.ErrNoGrant))
 	}
@@ -129,15 +125,11 @@ func runLogout(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := openWorkspace()
+	w, p, err := openProfile(pos[0])
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	p, err := getProfile(w, pos[0])
-	if err != nil {
-		return err
-	}
 	if p.IsSandbox() || p.Grant == profile.GrantNone {
 		fmt.Fprintf(env.Stderr, "Profile %q keeps no session.\n", p.Name)
 		return nil

@@ -255,15 +255,11 @@ func runProfileShow(env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := openWorkspace()
+	w, p, err := openProfile(pos[0])
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	p, err := getProfile(w, pos[0])
-	if err != nil {
-		return err
-	}
 	out := profileJSON{Profile: p, Default: p.Name == w.Store.Default(), Warnings: p.Warnings()}
 	if !p.IsSandbox() {
 		stored := func(kind profile.SecretKind) *bool {

@@ -51,15 +51,11 @@ func runQuery(ctx context.Context, env Env, args []string) error {
 	if *maxN > 0 && params.Get("_count") == "" && !*all {
 		params.Set("_count", strconv.Itoa(*maxN))
 	}
-	w, err := openWorkspace()
+	l, err := openLive(ctx, env, pos[0])
 	if err != nil {
 		return err
 	}
-	defer w.Close()
-	l, err := connectProfile(ctx, env, w, pos[0])
-	if err != nil {
-		return err
-	}
+	defer l.w.Close()
 	var (
 		b     *fhirclient.Bundle
 		pages = 1

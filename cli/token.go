@@ -58,15 +58,11 @@ func runToken(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := openWorkspace()
+	l, err := openLive(ctx, env, pos[0])
 	if err != nil {
 		return err
 	}
-	defer w.Close()
-	l, err := connectProfile(ctx, env, w, pos[0])
-	if err != nil {
-		return err
-	}
+	defer l.w.Close()
 	if l.sess == nil {
 		return withCode(ExitUsage, fmt.Errorf("profile %q has grant %s: it uses no token", l.t.Profile.Name, profile.GrantNone))
 	}

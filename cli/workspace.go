@@ -31,6 +31,36 @@ func openWorkspace() (*connect.Workspace, error) {
 	return w, nil
 }
 
+// openProfile opens the workspace and looks up the named profile; the
+// caller closes the workspace.
+func openProfile(name string) (*connect.Workspace, profile.Profile, error) {
+	w, err := openWorkspace()
+	if err != nil {
+		return nil, profile.Profile{}, err
+	}
+	p, err := getProfile(w, name)
+	if err != nil {
+		w.Close()
+		return nil, profile.Profile{}, err
+	}
+	return w, p, nil
+}
+
+// openLive opens the workspace and connects the named profile with a
+// session; the caller closes l.w.
+func openLive(ctx context.Context, env Env, name string) (*live, error) {
+	w, err := openWorkspace()
+	if err != nil {
+		return nil, err
+	}
+	l, err := connectProfile(ctx, env, w, name)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
 // getProfile returns the named profile or an error saying how to list them.
 func getProfile(w *connect.Workspace, name string) (profile.Profile, error) {
 	p, err := w.Store.Get(name)
