@@ -321,17 +321,17 @@ func (ed *profileEditor) check(button *widget.Button, doing string, work func(ct
 	if p.IsSandbox() {
 		return
 	}
-	hc, err := connect.HTTPClient(p)
-	if err != nil {
-		ed.showProblems(err)
-		return
-	}
 	ed.report.SetText(doing)
 	button.Disable()
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		show := work(ctx, p, hc)
+		// HTTPClient reads the profile's CA file: file I/O, so here.
+		hc, err := connect.HTTPClient(p)
+		show := func() { ed.report.SetText(""); ed.showProblems(err) }
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			show = work(ctx, p, hc)
+		}
 		runOnUI(func() {
 			defer call(ed.done)
 			button.Enable()
