@@ -8,6 +8,7 @@ require (
 	github.com/go-jose/go-jose/v3 v3.0.3
 	github.com/google/fhir/go v0.7.4
 	github.com/ory/fosite v0.49.0
+	golang.org/x/image v0.24.0
 	golang.org/x/oauth2 v0.38.0
 	golang.org/x/sys v0.30.0
 	google.golang.org/protobuf v1.33.0
@@ -105,7 +106,6 @@ require (
 	go.opentelemetry.io/otel/trace v1.21.0 // indirect
 	go.opentelemetry.io/proto/otlp v1.0.0 // indirect
 	golang.org/x/crypto v0.33.0 // indirect
-	golang.org/x/image v0.24.0 // indirect
 	golang.org/x/mod v0.20.0 // indirect
 	golang.org/x/net v0.35.0 // indirect
 	golang.org/x/sync v0.11.0 // indirect

@@ -30,8 +30,9 @@ import (
 // entries, so it never changes.
 const AppID = "org.careconnectexplorer.ccexplorer"
 
-// Icon is the app icon as a Fyne resource.
-var Icon = fyne.NewStaticResource("icon.png", assets.IconPNG)
+// Icon is the app icon as a Fyne resource, at the 128×128 the window
+// manager needs (assets.WindowIconPNG).
+var Icon = fyne.NewStaticResource("icon.png", assets.WindowIconPNG)
 
 // Options configure an Explorer; the zero value is what the app uses.
 type Options struct {
