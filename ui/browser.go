@@ -112,6 +112,7 @@ type browser struct {
 	content     fyne.CanvasObject
 	title       *widget.Label
 	formBox     *fyne.Container
+	top         *fyne.Container // title, form area and query row
 	queryURL    *widget.Entry
 	search      *widget.Button
 	copyCurl    *widget.Button
@@ -216,15 +217,24 @@ func (b *browser) buildUI() {
 		nil, nil, nil, b.table)
 	split := container.NewHSplit(results, b.details.content)
 	split.Offset = 0.62
-	top := container.NewVBox(b.title, b.formBox, queryRow, widget.NewSeparator())
-	b.content = container.NewBorder(top, nil, nil, nil, split)
+	b.top = container.NewVBox(b.title, b.formBox, queryRow, widget.NewSeparator())
+	b.content = container.NewBorder(b.top, nil, nil, nil, split)
 }
 
-// relayout lays the pane out again after the form area changed size.
+// relayout lays the pane out again after the form area's objects changed.
+// It refreshes only the form area and then re-runs the pane's layout: a
+// Refresh of the whole pane would also refresh every visible cell of the
+// results table and every tab of the details pane, for nothing. Before the
+// pane has been laid out for the first time (while the window is built) it
+// does nothing: that first layout places everything.
 func (b *browser) relayout() {
-	if c, ok := b.content.(*fyne.Container); ok {
-		c.Refresh()
+	c, ok := b.content.(*fyne.Container)
+	if !ok || c.Size().IsZero() {
+		return
 	}
+	b.formBox.Refresh()
+	c.Layout.Layout(c.Objects, c.Size())
+	b.top.Layout.Layout(b.top.Objects, b.top.Size())
 }
 
 // locked runs fn holding mu; widget callbacks go through it.

@@ -749,3 +749,48 @@ func TestBrowserErrorText(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserRelayoutAfterFormChange checks the pane's targeted relayout
+// (no whole-pane Refresh) as it is, without browserSettle: when the form
+// area changes height, the query row moves below it and the results fill
+// what is left, in a window that was already laid out.
+func TestBrowserRelayoutAfterFormChange(t *testing.T) {
+	h := newBrowserHarness(t, nil)
+	c, caps := browserPatientStub().client(t)
+	h.b.setSource(c, caps)
+	queryRow := h.b.top.Objects[2]
+	var split fyne.CanvasObject // the results and details, under the top rows
+	for _, o := range h.b.content.(*fyne.Container).Objects {
+		if o != h.b.top {
+			split = o
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		form := h.b.formBox
+		if got, want := form.Size().Height, form.MinSize().Height; got != want {
+			t.Errorf("%s: form area is %v high, its content needs %v", when, got, want)
+		}
+		if bottom := form.Position().Y + form.Size().Height; queryRow.Position().Y < bottom {
+			t.Errorf("%s: query row at y=%v overlaps the form area, which ends at y=%v", when, queryRow.Position().Y, bottom)
+		}
+		if got, want := split.Position().Y, h.b.top.MinSize().Height; got < want {
+			t.Errorf("%s: results start at y=%v, above the end of the form and query rows (%v)", when, got, want)
+		}
+		if got, want := split.Position().Y+split.Size().Height, h.b.content.Size().Height; got != want {
+			t.Errorf("%s: results end at y=%v, the pane at %v", when, got, want)
+		}
+	}
+	check("empty")
+	short := h.b.formBox.Size().Height
+
+	h.b.openType("Patient") // the search form: taller than the hint
+	h.waitShown()
+	check("Patient form")
+	if tall := h.b.formBox.Size().Height; tall <= short {
+		t.Fatalf("the Patient form (%v high) is not taller than the hint (%v): the test shows nothing", tall, short)
+	}
+
+	h.b.explain("Observation", "Your token cannot read Observation.") // short again
+	check("explained")
+}

@@ -110,9 +110,9 @@ type detailsPane struct {
 	quick          map[string]*widget.Button
 	attachment     *fyne.Container
 	saveAttachment *widget.Button
-	body           *fyne.Container
+	body           *fyne.Container // joins content the first time it is shown
 	placeholder    fyne.CanvasObject
-	content        fyne.CanvasObject
+	content        *fyne.Container
 }
 
 // newDetailsPane builds the details pane of b.
@@ -176,9 +176,21 @@ func newDetailsPane(b *browser) *detailsPane {
 	ph := widget.NewLabel("Select a row to see the resource: its tree, its JSON, its warnings and its links.")
 	ph.Wrapping = fyne.TextWrapWord
 	p.placeholder = ph
-	p.content = container.NewStack(p.placeholder, p.body)
-	p.clear()
+	// The body joins the pane when it is first shown (showBody): Fyne's
+	// stack lays out hidden objects too, and laying out the tabs, tree and
+	// buttons of a body nobody has asked for yet cost start-up time.
+	p.content = container.NewStack(p.placeholder)
 	return p
+}
+
+// showBody swaps the placeholder for the body, adding the body to the pane
+// the first time.
+func (p *detailsPane) showBody() {
+	p.placeholder.Hide()
+	if len(p.content.Objects) == 1 {
+		p.content.Add(p.body)
+	}
+	p.body.Show()
 }
 
 // node returns the tree node with id.
@@ -224,7 +236,9 @@ func (p *detailsPane) clear() {
 	p.view, p.history, p.selected = nil, nil, ""
 	p.body.Hide()
 	p.placeholder.Show()
-	p.tree.Refresh()
+	if len(p.content.Objects) > 1 { // the tree has been drawn: forget its nodes
+		p.tree.Refresh()
+	}
 }
 
 // clearDetailsLocked cancels the details' work and empties them.
@@ -275,8 +289,7 @@ func (b *browser) showEntryLocked(e *fhirclient.Entry) {
 	p := b.details
 	p.title.SetText(detailsTitle(e))
 	p.setMessageLocked("Loading…", "", false)
-	p.placeholder.Hide()
-	p.body.Show()
+	p.showBody()
 	client := b.client
 	if b.res.file != "" {
 		client = nil // a file's attachments and references are not on the server
@@ -637,8 +650,7 @@ func (p *detailsPane) setLocked(v *detailsView) {
 		}
 	}
 	p.showAttachmentLocked()
-	p.placeholder.Hide()
-	p.body.Show()
+	p.showBody()
 }
 
 // setLinksLocked lists the entry's references and, for a Patient, the
