@@ -10,10 +10,14 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/careconnectexplorer/ccexplorer/cli"
+	"github.com/careconnectexplorer/ccexplorer/startup"
 	"github.com/careconnectexplorer/ccexplorer/ui"
 )
 
 func main() {
+	// Package initialisation is over: the collector runs again (package
+	// startup switched it off while the FHIR library initialised).
+	startup.Finished()
 	if cli.IsSubcommand(os.Args[1:]) {
 		attachConsole() // a Windows GUI binary started from a console prints there
 		os.Exit(cli.Run(os.Args[1:], cli.Env{}))

@@ -36,6 +36,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/careconnectexplorer/ccexplorer/bench/internal/procstat"
+	"github.com/careconnectexplorer/ccexplorer/startup"
 	"github.com/careconnectexplorer/ccexplorer/ui"
 )
 
@@ -46,6 +47,12 @@ func main() {
 	hello := flag.Bool("hello", false, "show a bare hello-world window instead (like bench/hello), for comparison")
 	flag.Parse()
 	t0 := time.Now()
+	// As the app's main.go does (package startup), except that the font
+	// index is read from here, not from init: startprof has arguments.
+	startup.Finished()
+	if !*hello {
+		startup.ReadFontIndex()
+	}
 	if ns, err := strconv.ParseInt(os.Getenv("STARTPROF_EXEC_NS"), 10, 64); err == nil {
 		// The launcher's clock reading just before exec: the time before
 		// main is the loader and package initialisation.
