@@ -6,9 +6,10 @@
 # It installs what it needs when missing (Fyne's cgo headers, Xvfb, xauth;
 # with sudo when not root), builds the app and a bare Fyne hello-world with
 # the same flags, tags and toolchain (those of the release build:
-# -trimpath -ldflags "-s -w" -tags release,migrated_fynedo), builds the
-# harness and the ui package's test binary, and runs the harness under
-# Xvfb. Arguments go to the harness (bench/cmd/benchharness), for example
+# -trimpath -ldflags "-s -w" -tags release,migrated_fynedo,no_emoji), the
+# hello-world again linked with all of the app's packages (-tags linked, for
+# a note beside figure 1), the harness and the ui package's test binary, and
+# runs the harness under Xvfb. Arguments go to the harness (bench/cmd/benchharness), for example
 #
 #   scripts/bench.sh -only rows,table     # some figures only
 #   scripts/bench.sh -runs 9              # more launches for start-up
@@ -32,8 +33,9 @@ flags=(-trimpath -ldflags "-s -w" -tags "$tags")
 echo "bench: building (go build ${flags[*]})" >&2
 go build "${flags[@]}" -o "$work/ccexplorer" .
 go build "${flags[@]}" -o "$work/hello" ./bench/hello
+go build -trimpath -ldflags "-s -w" -tags "$tags,linked" -o "$work/hello-linked" ./bench/hello
 go build -o "$work/benchharness" ./bench/cmd/benchharness
-args=(-app "$work/ccexplorer" -hello "$work/hello")
+args=(-app "$work/ccexplorer" -hello "$work/hello" -hello-linked "$work/hello-linked")
 if go test -c -o "$work/ui.test" ./ui; then
 	args+=(-uitest "$work/ui.test")
 else

@@ -57,6 +57,7 @@ type figure struct {
 // config is the harness's flags.
 type config struct {
 	app, hello  string
+	helloLinked string
 	uiTest      string
 	runs        int
 	settle      time.Duration
@@ -76,6 +77,7 @@ func main() {
 	child := flag.String("child", "", "internal: run one in-process figure (rows, fetchall, throughput) and print its JSON")
 	flag.StringVar(&c.app, "app", "", "the app binary, built like -hello (figures 1, 2)")
 	flag.StringVar(&c.hello, "hello", "", "the hello-world binary built from bench/hello (figures 1, 2)")
+	flag.StringVar(&c.helloLinked, "hello-linked", "", "optional: bench/hello built with -tags linked, for a note on what linking the app's packages costs (figure 1)")
 	flag.StringVar(&c.uiTest, "uitest", "", "the ui package's test binary (go test -c ./ui); empty runs go test ./ui (figure 4)")
 	flag.IntVar(&c.runs, "runs", 7, "launches of each binary (figures 1, 2); the median is reported")
 	flag.DurationVar(&c.settle, "settle", 2*time.Second, "how long a window idles before its RSS is read (figure 2)")

@@ -43,9 +43,9 @@ type launch struct {
 }
 
 // runStartup measures figures 1 and 2: c.runs launches of the app and of
-// the hello-world, alternating (app first in even rounds, hello first in
-// odd ones) so that both see the same noise, after one warm-up launch of
-// each that is not counted.
+// the hello-world (and of the linked hello-world, for a note), taking turns
+// and rotating which goes first, so that all see the same noise, after one
+// warm-up launch of each that is not counted.
 func runStartup(c *config) []row {
 	const f1, f2 = "1 start-up to window mapped", "2 idle RSS, first patients shown"
 	if c.app == "" || c.hello == "" {
@@ -66,34 +66,43 @@ func runStartup(c *config) []row {
 	}
 	defer os.RemoveAll(cache)
 
-	var apps, hellos []launch
-	run := func(app bool, keep bool) error {
-		bin, title := c.hello, helloTitle
-		if app {
-			bin, title = c.app, appTitle
-		}
-		l, err := launchOnce(w, bin, title, app, c.settle, cache)
+	// The binaries of one round: the app, the hello-world and, when given,
+	// the hello-world linked with all of the app's packages. Each round
+	// starts with the next one, so that every binary is as often first.
+	type subject struct {
+		bin, title string
+		app        bool
+		kept       *[]launch
+	}
+	var apps, hellos, linked []launch
+	subjects := []subject{{c.app, appTitle, true, &apps}, {c.hello, helloTitle, false, &hellos}}
+	if c.helloLinked != "" {
+		subjects = append(subjects, subject{c.helloLinked, helloTitle, false, &linked})
+	}
+	run := func(s subject, keep bool) error {
+		l, err := launchOnce(w, s.bin, s.title, s.app, c.settle, cache)
 		if err != nil {
-			return fmt.Errorf("%s: %w", filepath.Base(bin), err)
+			return fmt.Errorf("%s: %w", filepath.Base(s.bin), err)
 		}
-		if keep && app {
-			apps = append(apps, l)
-		} else if keep {
-			hellos = append(hellos, l)
+		if keep {
+			*s.kept = append(*s.kept, l)
 		}
 		if c.verbose {
 			fmt.Fprintf(os.Stderr, "bench: %-11s mapped %s, listed %s, RSS %s (kept: %v)\n",
-				filepath.Base(bin), ms(l.mapped), ms(l.listed), mb(l.rssIdle), keep)
+				filepath.Base(s.bin), ms(l.mapped), ms(l.listed), mb(l.rssIdle), keep)
 		}
 		return nil
 	}
-	if err := errors.Join(run(true, false), run(false, false)); err != nil {
-		return append(errorRow(f1, err), errorRow(f2, err)...)
+	for _, s := range subjects { // warm-up
+		if err := run(s, false); err != nil {
+			return append(errorRow(f1, err), errorRow(f2, err)...)
+		}
 	}
 	for i := range c.runs {
-		first := i%2 == 0
-		if err := errors.Join(run(first, true), run(!first, true)); err != nil {
-			return append(errorRow(f1, err), errorRow(f2, err)...)
+		for j := range subjects {
+			if err := run(subjects[(i+j)%len(subjects)], true); err != nil {
+				return append(errorRow(f1, err), errorRow(f2, err)...)
+			}
 		}
 	}
 
@@ -124,10 +133,17 @@ func runStartup(c *config) []row {
 		Figure: f1, Measured: ms(am), Baseline: "hello-world " + ms(hm), Ratio: ratio(r),
 		Budget: fmt.Sprintf("≤ %.1f×", budgetMap), Result: verdict(r <= budgetMap),
 		Notes: []string{
-			fmt.Sprintf("median of %d launches each, alternating, after one warm-up launch each; app %s, hello-world %s; launch-by-launch ratios %s (median %.2f)",
+			fmt.Sprintf("median of %d launches each, taking turns, after one warm-up launch each; app %s, hello-world %s; launch-by-launch ratios %s (median %.2f)",
 				c.runs, spread(appMap, ms), spread(helloMap, ms), spread(pairs, func(f float64) string { return fmt.Sprintf("%.2f", f) }), median(append([]float64(nil), pairs...))),
 			fmt.Sprintf("first patient list shown %s after exec (median; %s)", ms(median(listed)), spread(listed, ms)),
 		},
+	}
+	if len(linked) > 0 {
+		linkedMap := pick(linked, func(l launch) time.Duration { return l.mapped })
+		lm := median(linkedMap)
+		startup.Notes = append(startup.Notes, fmt.Sprintf(
+			"the hello-world linked with all of the app's packages (bench/hello -tags linked: their initialisation and the bigger binary, none of the app's code) mapped in %s (median; %s), %.2f× the bare one; the app took %.2f× that",
+			ms(lm), spread(linkedMap, ms), float64(lm)/float64(hm), float64(am)/float64(lm)))
 	}
 
 	idle := pickN(apps, func(l launch) int64 { return l.rssIdle })
