@@ -79,7 +79,7 @@ func main() {
 	flag.StringVar(&c.hello, "hello", "", "the hello-world binary built from bench/hello (figures 1, 2)")
 	flag.StringVar(&c.helloLinked, "hello-linked", "", "optional: bench/hello built with -tags linked, for a note on what linking the app's packages costs (figure 1)")
 	flag.StringVar(&c.uiTest, "uitest", "", "the ui package's test binary (go test -c ./ui); empty runs go test ./ui (figure 4)")
-	flag.IntVar(&c.runs, "runs", 7, "launches of each binary (figures 1, 2); the median is reported")
+	flag.IntVar(&c.runs, "runs", 11, "launches of each binary (figures 1, 2); the median is reported")
 	flag.DurationVar(&c.settle, "settle", 2*time.Second, "how long a window idles before its RSS is read (figure 2)")
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "how long the 50 clients search (figure 6)")
 	flag.StringVar(&c.benchtime, "benchtime", "2s", "go test -benchtime of each run of BenchmarkResultsFrameScale (figure 4)")

@@ -159,6 +159,12 @@ func runStartup(c *config) []row {
 				c.settle, spread(idle, mb), mb(median(atList)), mb(median(hwm))),
 		},
 	}
+	if len(linked) > 0 {
+		linkedIdle := median(pickN(linked, func(l launch) int64 { return l.rssIdle }))
+		memory.Notes = append(memory.Notes, fmt.Sprintf(
+			"the hello-world linked with all of the app's packages: %s idle (median), %s more than the bare one",
+			mb(linkedIdle), mb(linkedIdle-hi)))
+	}
 	return []row{startup, memory}
 }
 
