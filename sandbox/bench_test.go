@@ -77,3 +77,35 @@ type discardWriter struct {
 func (w *discardWriter) Header() http.Header         { return w.header }
 func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (w *discardWriter) WriteHeader(status int)      { w.status = status }
+
+// BenchmarkColdObservationPage measures a 100-entry Observation page whose resources are not
+// serialised yet (figure 5's cold fetch), through the HTTP handler.
+func BenchmarkColdObservationPage(b *testing.B) {
+	s := bigSandbox(b)
+	tok := clientToken(b, s, ClientMedicationAccess)
+	h := s.Handler()
+	const query = "_count=100&_getpagesoffset=5000"
+	u, err := url.Parse(s.FHIRBase() + "/Observation?" + query)
+	if err != nil {
+		b.Fatal(err)
+	}
+	vals, _ := url.ParseQuery(query)
+	q, err := parseQuery(typeObservation, vals)
+	if err != nil {
+		b.Fatal(err)
+	}
+	page := q.run(s.data)[5000:5100]
+	for b.Loop() {
+		for _, r := range page {
+			if p := r.json.Swap(nil); p != nil {
+				s.cache.bytes.Add(-int64(len(*p)))
+			}
+		}
+		w := &discardWriter{header: http.Header{}}
+		req := (&http.Request{Method: http.MethodGet, URL: u, Header: http.Header{"Authorization": {"Bearer " + tok}}}).WithContext(context.Background())
+		h.ServeHTTP(w, req)
+		if w.status != 0 && w.status != http.StatusOK {
+			b.Fatalf("status %d", w.status)
+		}
+	}
+}

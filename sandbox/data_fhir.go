@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -313,6 +314,10 @@ var (
 )
 
 // stu3 returns the process-wide jsonformat codec; both halves are safe for concurrent use.
+// (Checked against google/fhir/go v0.7.4: Unmarshal only reads the Unmarshaller's fields
+// and uses a frozen jsoniter API, an init-time regexp table and a mutex-guarded field-map
+// cache; Marshal's one mutable field, the depths map, is nil except in the analytics
+// marshallers, which the sandbox does not use.)
 func stu3() (fhirCodec, error) {
 	codecOnce.Do(func() {
 		codec.um, codecErr = jsonformat.NewUnmarshaller("UTC", fhirversion.STU3)
@@ -353,7 +358,11 @@ func toFHIRJSON(o obj) ([]byte, error) {
 const maxCacheBytes = 256 << 20
 
 // jsonCache counts the bytes held by records' cached JSON.
-type jsonCache struct{ bytes atomic.Int64 }
+type jsonCache struct {
+	bytes    atomic.Int64
+	parallel atomic.Int64 // batches resourceJSONs serialised on several goroutines
+	workers  int          // the most goroutines resourceJSONs uses; 0 means runtime.GOMAXPROCS(0)
+}
 
 // resourceJSON returns the jsonformat JSON of r, cached on the record while the cache has room.
 func (d *dataset) resourceJSON(c *jsonCache, r *record) ([]byte, error) {
@@ -368,4 +377,113 @@ func (d *dataset) resourceJSON(c *jsonCache, r *record) ([]byte, error) {
 		c.bytes.Add(int64(len(b)))
 	}
 	return b, nil
+}
+
+// resourceJSONs returns the jsonformat JSON of each record of recs, in order, exactly as
+// resourceJSON on each in turn would. The records not cached yet are serialised on up to
+// GOMAXPROCS goroutines (a cold page is almost all jsonformat work); a batch with at most one
+// of them stays on the calling goroutine. On failure it returns the error of the first
+// failing record in recs, and a panic is re-raised on the calling goroutine with the value
+// of the first panicking record, if no record before it failed.
+func (d *dataset) resourceJSONs(c *jsonCache, recs []*record) ([][]byte, error) {
+	out := make([][]byte, len(recs))
+	var todo []int // indexes into recs of the records not cached
+	for i, r := range recs {
+		if b := r.json.Load(); b != nil {
+			out[i] = *b
+		} else {
+			todo = append(todo, i)
+		}
+	}
+	workers := c.workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, len(todo))
+	if workers <= 1 {
+		for _, i := range todo {
+			b, err := d.resourceJSON(c, recs[i])
+			if err != nil {
+				return nil, err
+			}
+			out[i] = b
+		}
+		return out, nil
+	}
+	c.parallel.Add(1)
+	err := inOrderInParallel(len(todo), workers, func(k int) error {
+		b, err := d.resourceJSON(c, recs[todo[k]])
+		if err != nil {
+			return err
+		}
+		out[todo[k]] = b
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// inOrderInParallel calls do(0) … do(n-1) on up to workers goroutines and returns what
+// calling them in order, stopping at the first failure, would: nil, or the error of the
+// lowest k whose call failed. If that call panicked instead, the panic is raised again, with
+// its value, on the calling goroutine. Calls after the first failure may or may not be made.
+func inOrderInParallel(n, workers int, do func(k int) error) error {
+	type failure struct {
+		err      error
+		panicked bool
+		value    any
+	}
+	var (
+		next  atomic.Int64 // the next k to hand out
+		first atomic.Int64 // the lowest k that failed so far, n if none
+		fails = make([]failure, n)
+		wg    sync.WaitGroup
+	)
+	first.Store(int64(n))
+	fail := func(k int64, f failure) {
+		fails[k] = f
+		for {
+			cur := first.Load()
+			if k >= cur || first.CompareAndSwap(cur, k) {
+				return
+			}
+		}
+	}
+	call := func(k int64) { // a panic counts as k's failure
+		returned := false
+		defer func() {
+			if !returned {
+				fail(k, failure{panicked: true, value: recover()})
+			}
+		}()
+		err := do(int(k))
+		returned = true
+		if err != nil {
+			fail(k, failure{err: err})
+		}
+	}
+	for range min(workers, n) {
+		wg.Go(func() {
+			for {
+				// k is handed out in increasing order, so every k below the first failure
+				// is called and finishes before Wait returns; only those above it are skipped.
+				k := next.Add(1) - 1
+				if k >= int64(n) || k > first.Load() {
+					return
+				}
+				call(k)
+			}
+		})
+	}
+	wg.Wait()
+	if k := first.Load(); k < int64(n) {
+		f := fails[k]
+		if f.panicked {
+			panic(f.value)
+		}
+		return f.err
+	}
+	return nil
 }

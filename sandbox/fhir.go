@@ -317,25 +317,14 @@ func (s *Server) searchBundle(q *query, g *grant, rawQuery string) ([]byte, erro
 		}
 		b.Link = append(b.Link, bundleLink{"last", s.pageURL(q, last)})
 	}
+	// Choose the entries first, then serialise them together: the uncached ones in parallel.
+	recs := slices.Clone(page)
 	seen := make(map[*record]bool, len(page))
-	add := func(rec *record, mode string) error {
-		js, err := s.data.resourceJSON(&s.cache, rec)
-		if err != nil {
-			return err
-		}
-		e := bundleEntry{FullURL: s.fhirBase + "/" + rec.ref(), Resource: js}
-		e.Search.Mode = mode
-		b.Entry = append(b.Entry, e)
-		return nil
-	}
 	for _, rec := range page {
 		seen[rec] = true
-		if err := add(rec, "match"); err != nil {
-			return nil, err
-		}
 	}
 	var withheld []string
-	follow := func(defs []includeDef, param string) error {
+	follow := func(defs []includeDef, param string) {
 		for _, def := range defs {
 			var denied []string
 			for _, t := range def.targets {
@@ -353,19 +342,26 @@ func (s *Server) searchBundle(q *query, g *grant, rawQuery string) ([]byte, erro
 						continue
 					}
 					seen[inc] = true
-					if err := add(inc, "include"); err != nil {
-						return err
-					}
+					recs = append(recs, inc)
 				}
 			}
 		}
-		return nil
 	}
-	if err := follow(q.includes, paramInclude); err != nil {
+	follow(q.includes, paramInclude)
+	follow(q.revIncludes, paramRevInclude)
+	js, err := s.data.resourceJSONs(&s.cache, recs)
+	if err != nil {
 		return nil, err
 	}
-	if err := follow(q.revIncludes, paramRevInclude); err != nil {
-		return nil, err
+	b.Entry = make([]bundleEntry, len(recs), len(recs)+1)
+	for i, rec := range recs {
+		e := &b.Entry[i]
+		e.FullURL = s.fhirBase + "/" + rec.ref()
+		e.Resource = js[i]
+		e.Search.Mode = "include"
+		if i < len(page) {
+			e.Search.Mode = "match"
+		}
 	}
 	if len(withheld) > 0 {
 		e := bundleEntry{Resource: outcomeJSON("warning", "suppressed", strings.Join(withheld, "; ")+".")}
