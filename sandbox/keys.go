@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 )
 
 // signingKey is the ES256 key that signs the sandbox's access tokens.
@@ -18,6 +19,9 @@ type signingKey struct {
 	priv *ecdsa.PrivateKey
 	kid  string
 	jwk  map[string]string
+
+	// verified holds tokens whose signature this key verified, so that each is checked once.
+	verified verifiedTokens
 }
 
 var b64 = base64.RawURLEncoding
@@ -123,4 +127,75 @@ func (k *signingKey) verify(token string) (*tokenClaims, string, error) {
 		return nil, "", fmt.Errorf("%w: claims: %w", errTokenMalformed, err)
 	}
 	return &c, parts[2], nil
+}
+
+// maxVerifiedTokens bounds verifiedTokens: a few thousand live tokens, a few MB at most.
+const maxVerifiedTokens = 4096
+
+// verifiedTokens is a bounded cache of access tokens whose ES256 signature has been verified,
+// with the claims decoded from them. It is keyed by the whole token string, so a hit means
+// exactly these bytes verified before; any other string, a different signature included,
+// misses and is verified in full. It holds only signature and claim decoding: the caller
+// still checks issuer, audience, expiry and revocation on every use. When full it forgets
+// the oldest entry (first in, first out: with one lifetime for every token, the one that
+// expires first). It is safe for concurrent use.
+type verifiedTokens struct {
+	mu    sync.RWMutex
+	m     map[string]*verifiedToken
+	order []string // tokens in the order they were added, a ring of maxVerifiedTokens
+	next  int      // the ring position to write next
+}
+
+type verifiedToken struct {
+	claims tokenClaims
+	sig    string
+}
+
+// get returns a copy of the claims and the signature part of a token verified before.
+func (v *verifiedTokens) get(token string) (*tokenClaims, string, bool) {
+	v.mu.RLock()
+	e, ok := v.m[token]
+	v.mu.RUnlock()
+	if !ok {
+		return nil, "", false
+	}
+	c := e.claims
+	return &c, e.sig, true
+}
+
+// add remembers a token whose signature verified, with its claims and signature part.
+func (v *verifiedTokens) add(token string, c *tokenClaims, sig string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.m[token]; ok {
+		return
+	}
+	if v.m == nil {
+		v.m = make(map[string]*verifiedToken)
+		v.order = make([]string, maxVerifiedTokens)
+	}
+	// Each token in m owns the ring slot of its latest add, so m never outgrows the ring.
+	// An older slot may still name a token removed and added again since; overwriting that
+	// slot forgets the token early, which costs one more verification and nothing else.
+	if old := v.order[v.next]; old != "" {
+		delete(v.m, old)
+	}
+	token = strings.Clone(token) // not the request's header
+	v.order[v.next] = token
+	v.next = (v.next + 1) % maxVerifiedTokens
+	v.m[token] = &verifiedToken{claims: *c, sig: sig}
+}
+
+// remove forgets a token (it has expired or been revoked).
+func (v *verifiedTokens) remove(token string) {
+	v.mu.Lock()
+	delete(v.m, token)
+	v.mu.Unlock()
+}
+
+// len reports how many tokens are cached.
+func (v *verifiedTokens) len() int {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return len(v.m)
 }

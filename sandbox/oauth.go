@@ -59,19 +59,33 @@ func (t *accessTokenStrategy) ValidateAccessToken(_ context.Context, _ fosite.Re
 }
 
 // verifyAccessToken checks signature, issuer, audience, expiry (on the sandbox clock) and revocation.
+// The signature check and claim decoding of a token that passed every check are cached on the
+// key (s.key.verified); the other checks run on every call, cached or not.
 func (s *Server) verifyAccessToken(token string) (*tokenClaims, string, error) {
-	c, sig, err := s.key.verify(token)
-	if err != nil {
-		return nil, "", err
+	c, sig, cached := s.key.verified.get(token)
+	if !cached {
+		var err error
+		if c, sig, err = s.key.verify(token); err != nil {
+			return nil, "", err
+		}
 	}
 	if c.Issuer != s.issuer || !slices.Contains(c.Audience, s.fhirBase) {
 		return nil, "", errTokenClaims
 	}
 	if c.Expiry == 0 || s.now().Unix() >= c.Expiry {
+		if cached {
+			s.key.verified.remove(token)
+		}
 		return nil, "", errTokenExpired
 	}
 	if !s.store.accessTokenActive(sig) {
+		if cached {
+			s.key.verified.remove(token)
+		}
 		return nil, "", errTokenRevoked
+	}
+	if !cached {
+		s.key.verified.add(token, c, sig)
 	}
 	return c, sig, nil
 }
