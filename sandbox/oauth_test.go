@@ -440,17 +440,7 @@ func TestRevokedToken(t *testing.T) {
 	if !introspect(t, s, tok, c) {
 		t.Fatal("token not active")
 	}
-	req, _ := http.NewRequest(http.MethodPost, s.Info().RevocationEndpoint, strings.NewReader(url.Values{"token": {tok}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(c.ClientID, c.ClientSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("revoke: %d", resp.StatusCode)
-	}
+	revoke(t, s, tok, c)
 	r := get(t, s.FHIRBase()+"/Patient", tok)
 	if r.status != http.StatusUnauthorized {
 		t.Fatalf("revoked token: %d", r.status)
