@@ -95,10 +95,10 @@ func breakPatient(d *dataset, i int, how string) {
 }
 
 // outcomeOf serialises recs with resourceJSONs and reports the error or the panic.
-func outcomeOf(d *dataset, c *jsonCache, recs []*record) (res [][]byte, err error, panicked any) {
+func outcomeOf(d *dataset, c *jsonCache, recs []*record) (res [][]byte, panicked any, err error) {
 	defer func() { panicked = recover() }()
 	res, err = d.resourceJSONs(c, recs)
-	return res, err, nil
+	return res, nil, err
 }
 
 func TestResourceJSONsFirstFailureWins(t *testing.T) {
@@ -142,9 +142,9 @@ func TestResourceJSONsFirstFailureWins(t *testing.T) {
 					return d, append(recs, d.patients...)
 				}
 				d, recs := build()
-				_, err, p := outcomeOf(d, &jsonCache{workers: 4}, recs)
+				_, p, err := outcomeOf(d, &jsonCache{workers: 4}, recs)
 				seqD, seqRecs := build()
-				_, wantErr, wantP := outcomeOf(seqD, &jsonCache{workers: 1}, seqRecs)
+				_, wantP, wantErr := outcomeOf(seqD, &jsonCache{workers: 1}, seqRecs)
 				if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
 					t.Fatalf("round %d: error %v, sequential %v", round, err, wantErr)
 				}
@@ -299,14 +299,14 @@ func TestInOrderInParallel(t *testing.T) {
 		}
 	}
 	// run calls inOrderInParallel and reports its error or panic.
-	run := func(n, workers int, do func(int) error) (err error, panicked any) {
+	run := func(n, workers int, do func(int) error) (panicked any, err error) {
 		defer func() { panicked = recover() }()
-		return inOrderInParallel(n, workers, do), nil
+		return nil, inOrderInParallel(n, workers, do)
 	}
 	t.Run("the lower failure wins when it is recorded first", func(t *testing.T) {
 		t.Parallel()
 		oneStarted, zeroDone := make(chan struct{}), make(chan struct{})
-		err, p := run(2, 2, func(k int) error {
+		p, err := run(2, 2, func(k int) error {
 			if k == 0 {
 				wait(t, oneStarted)
 				defer close(zeroDone)
@@ -324,7 +324,7 @@ func TestInOrderInParallel(t *testing.T) {
 	t.Run("the lower failure wins when it is recorded last", func(t *testing.T) {
 		t.Parallel()
 		oneDone := make(chan struct{})
-		err, p := run(2, 2, func(k int) error {
+		p, err := run(2, 2, func(k int) error {
 			if k == 0 {
 				wait(t, oneDone)
 				time.Sleep(20 * time.Millisecond) // let 1's failure be recorded
@@ -340,7 +340,7 @@ func TestInOrderInParallel(t *testing.T) {
 	t.Run("a panic below an error is raised again", func(t *testing.T) {
 		t.Parallel()
 		oneDone := make(chan struct{})
-		err, p := run(2, 2, func(k int) error {
+		p, err := run(2, 2, func(k int) error {
 			if k == 0 {
 				wait(t, oneDone)
 				panic("boom at 0")
@@ -355,7 +355,7 @@ func TestInOrderInParallel(t *testing.T) {
 	t.Run("an error below a panic is returned", func(t *testing.T) {
 		t.Parallel()
 		oneDone := make(chan struct{})
-		err, p := run(2, 2, func(k int) error {
+		p, err := run(2, 2, func(k int) error {
 			if k == 0 {
 				wait(t, oneDone)
 				return errAt(0)
