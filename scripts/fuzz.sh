@@ -49,14 +49,14 @@ for t in "${targets[@]}"; do
 	name="${t#*:}"
 	echo "== $pkg $name (${seconds}s)"
 	corpus="$pkg/testdata/fuzz/$name"
-	before=$(ls "$corpus" 2>/dev/null | sort)
+	before=$(ls "$corpus" 2>/dev/null | sort || true) # a target may have no corpus folder yet
 	log=$(mktemp)
 	# -run '^$' skips the ordinary tests; the seed corpus still runs first.
 	if go test -run '^$' -fuzz "^${name}\$" -fuzztime "${seconds}s" "${parallel[@]}" "./$pkg" 2>&1 | tee "$log"; then
 		rm -f "$log"
 		continue
 	fi
-	after=$(ls "$corpus" 2>/dev/null | sort)
+	after=$(ls "$corpus" 2>/dev/null | sort || true)
 	# Go 1.26's fuzz coordinator can report "context deadline exceeded" when
 	# -fuzztime ends while a worker is mid-input (golang/go#75804, fixed in
 	# Go 1.27). That failure writes no failing input; a real one always does.
