@@ -27,8 +27,10 @@
 // are initialised in import-path order as soon as their imports are): this
 // package imports only the standard library and fontscan, and its path
 // (github.com/careconnectexplorer/…) sorts before github.com/google/fhir,
-// so its init runs before jsonformat's. The command imports it blank;
-// nothing else should.
+// so its init runs before jsonformat's (main_test.go checks this). The
+// command's main.go imports it and calls Finished first thing, as do the
+// benchmark commands that stand in for it (bench/hello -tags linked,
+// bench/cmd/startprof); no library package should import it.
 package startup
 
 import (
