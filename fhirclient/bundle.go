@@ -110,7 +110,7 @@ func DecodeBundle(data []byte) (*Bundle, error) {
 
 // DecodeBundleAs is DecodeBundle for a known FHIR version.
 func DecodeBundleAs(data []byte, v Version) (*Bundle, error) {
-	root, err := parseJSON(string(data))
+	root, err := parseJSON(aliasString(data)) // Entry.Resource shares data anyway
 	if err != nil {
 		return nil, fmt.Errorf("decode Bundle: %w", err)
 	}

@@ -1,6 +1,7 @@
 package fhirclient
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -453,14 +454,16 @@ func (c *Client) getResource(ctx context.Context, target string, paging bool) (*
 func (c *Client) decodeReply(r *reply) (*node, error) {
 	mt := mediaType(r.contentType)
 	switch {
-	case len(strings.TrimSpace(string(r.body))) == 0:
+	case len(bytes.TrimSpace(r.body)) == 0:
 		return nil, notFHIR(r, nil, "the answer is empty")
-	case isXMLType(mt) || (r.contentType == "" && strings.HasPrefix(strings.TrimSpace(string(r.body)), "<?xml")):
+	case isXMLType(mt) || (r.contentType == "" && bytes.HasPrefix(bytes.TrimSpace(r.body), []byte("<?xml"))):
 		return nil, notFHIR(r, ErrXMLNotSupported, "the server answered XML, which is not supported yet")
 	case r.contentType != "" && !isJSONType(mt):
 		return nil, notFHIR(r, nil, fmt.Sprintf("the server answered %s, not FHIR JSON; the body is %s", mt, describeBody(r.contentType, r.body)))
 	}
-	root, err := parseJSON(string(r.body))
+	// The body is kept unmodified for the request log and the result's
+	// entries, so the tree can share it rather than a copy.
+	root, err := parseJSON(aliasString(r.body))
 	if err != nil {
 		return nil, notFHIR(r, fmt.Errorf("%w: %w", ErrNotFHIR, err), "the answer is not valid JSON: "+err.Error())
 	}

@@ -272,6 +272,9 @@ func sentCredentials(h http.Header) []string {
 // body (a server that echoes the request's Authorization header, in an
 // error page, an OperationOutcome or a resource).
 //
+// It never modifies body in place: parse trees share response bodies
+// (aliasString), so a change must make a new slice, as it does.
+//
 // It gives the same result as applying, for each credential in turn,
 // bytes.ReplaceAll(body, cred, "[redacted]") to the previous result when
 // bytes.Contains finds it: body itself, untouched, when no credential
