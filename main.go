@@ -7,8 +7,6 @@ package main
 import (
 	"os"
 
-	"fyne.io/fyne/v2/app"
-
 	"github.com/careconnectexplorer/ccexplorer/cli"
 	"github.com/careconnectexplorer/ccexplorer/startup"
 	"github.com/careconnectexplorer/ccexplorer/ui"
@@ -22,8 +20,6 @@ func main() {
 		attachConsole() // a Windows GUI binary started from a console prints there
 		os.Exit(cli.Run(os.Args[1:], cli.Env{}))
 	}
-	a := app.NewWithID(ui.AppID)
-	a.SetIcon(ui.Icon)
-	e := ui.New(a, ui.Options{Version: cli.Version + " (commit " + cli.Commit + ")"})
+	e := ui.New(ui.NewApp(), ui.Options{Version: cli.Version + " (commit " + cli.Commit + ")"})
 	e.Window().ShowAndRun()
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
@@ -29,6 +30,15 @@ import (
 // AppID is the stable Fyne application ID. It keys preferences and keyring
 // entries, so it never changes.
 const AppID = "org.careconnectexplorer.ccexplorer"
+
+// NewApp creates the Fyne app the explorer runs in: its ID (where Fyne keeps
+// preferences) and its icon. The command's main.go and the start-up profiler
+// (bench/cmd/startprof) both start this way.
+func NewApp() fyne.App {
+	a := app.NewWithID(AppID)
+	a.SetIcon(Icon)
+	return a
+}
 
 // Icon is the app icon as a Fyne resource, at the 128×128 the window
 // manager needs (assets.WindowIconPNG).

@@ -3,8 +3,7 @@
 // start-up and idle memory, which the app binary itself cannot report:
 //
 //   - a CPU profile from main until the first patient list is shown
-//     (-cpuprofile; with -hello, a bare window like bench/hello instead of
-//     the app, until it is shown),
+//     (-cpuprofile),
 //   - the time of each milestone since main started,
 //   - after -settle, a heap profile (-memprofile), the Go runtime's memory
 //     statistics, and where the process's resident memory lives
@@ -14,7 +13,11 @@
 // With STARTPROF_EXEC_NS set to the launcher's time.Now().UnixNano() (or
 // `date +%s%N`) just before exec, it also says when main started.
 // Package initialisation happens before main and is not in the CPU
-// profile; GODEBUG=inittrace=1 reports it.
+// profile; GODEBUG=inittrace=1 reports it. For a baseline, the harness
+// launches bench/hello (bare, and with -tags linked).
+//
+// It starts the window through ui (NewApp, New), not Fyne directly, so that
+// it runs the app's own start-up code.
 package main
 
 import (
@@ -31,10 +34,6 @@ import (
 	"sync"
 	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/widget"
-
 	"github.com/careconnectexplorer/ccexplorer/bench/internal/procstat"
 	"github.com/careconnectexplorer/ccexplorer/startup"
 	"github.com/careconnectexplorer/ccexplorer/ui"
@@ -44,15 +43,12 @@ func main() {
 	cpu := flag.String("cpuprofile", "", "write a CPU profile of main until the first patient list to this file")
 	mem := flag.String("memprofile", "", "write a heap profile after -settle to this file")
 	settle := flag.Duration("settle", 2*time.Second, "idle time after the first patient list before memory is read")
-	hello := flag.Bool("hello", false, "show a bare hello-world window instead (like bench/hello), for comparison")
 	flag.Parse()
 	t0 := time.Now()
 	// As the app's main.go does (package startup), except that the font
 	// index is read from here, not from init: startprof has arguments.
 	startup.Finished()
-	if !*hello {
-		startup.ReadFontIndex()
-	}
+	startup.ReadFontIndex()
 	if ns, err := strconv.ParseInt(os.Getenv("STARTPROF_EXEC_NS"), 10, 64); err == nil {
 		// The launcher's clock reading just before exec: the time before
 		// main is the loader and package initialisation.
@@ -85,21 +81,8 @@ func main() {
 		})
 	}
 
-	if *hello {
-		a := app.NewWithID("org.careconnectexplorer.benchhello")
-		w := a.NewWindow("Hello")
-		w.SetContent(widget.NewLabel("Hello, world"))
-		w.Resize(fyne.NewSize(1280, 800))
-		a.Lifecycle().SetOnStarted(func() {
-			mark("Fyne started (window shown)")
-			listed()
-		})
-		w.ShowAndRun()
-		return
-	}
-	a := app.NewWithID(ui.AppID)
+	a := ui.NewApp()
 	mark("app created")
-	a.SetIcon(ui.Icon)
 	a.Lifecycle().SetOnStarted(func() { mark("Fyne started (window shown)") })
 	e := ui.New(a, ui.Options{Logf: func(format string, args ...any) {
 		line := fmt.Sprintf(format, args...)
